@@ -1,0 +1,55 @@
+"""The result type every checker returns, and JSONPath spelling of locations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, Union
+
+Severity = Literal["error", "warning"]
+PathSegment = Union[str, int]
+Path = tuple[PathSegment, ...]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem at one place of one file. Lines and columns are 1-based."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    rule: str
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a rule is called, how bad its findings are, and why it exists."""
+
+    id: str
+    severity: Severity
+    summary: str
+
+
+def json_path(segments: Iterable[PathSegment]) -> str:
+    """Spell a location as JSONPath: ``$.stages[1]['odd key']``."""
+    parts = ["$"]
+    for segment in segments:
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif _IDENTIFIER.match(segment):
+            parts.append(f".{segment}")
+        else:
+            escaped = segment.replace("\\", "\\\\").replace("'", "\\'")
+            parts.append(f"['{escaped}']")
+    return "".join(parts)
+
+
+def dotted_path(segments: Iterable[PathSegment]) -> str:
+    """Spell a location inside a body as the API's messages do: ``stages[1].allocation``."""
+    return json_path(segments)[1:].lstrip(".")

@@ -1,0 +1,93 @@
+"""Schema validation errors narrowed to their cause and worded for people.
+
+The linter's findings and the server's 400 messages both come from here, so
+a body breaks the same rule in the same words wherever it is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+
+from validator.findings import Path, dotted_path
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One broken schema rule: where (in the instance), which keyword, and what is allowed."""
+
+    path: Path
+    keyword: str
+    message: str
+
+    def api_message(self) -> str:
+        """The error message a server answers with: ``stages[1].allocation: ...``."""
+        where = dotted_path(self.path)
+        return f"{where}: {self.message}" if where else self.message
+
+
+def schema_errors(validator: Validator, instance: Any) -> Iterator[SchemaError]:
+    """Every rule ``instance`` breaks, each narrowed to the most specific cause."""
+    for error in validator.iter_errors(instance):
+        for leaf in _narrow(error):
+            yield SchemaError(tuple(leaf.absolute_path), str(leaf.validator), _describe(leaf))
+
+
+def _branches(error: ValidationError) -> list[list[ValidationError]]:
+    grouped: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or ():
+        grouped.setdefault(sub.relative_schema_path[0], []).append(sub)
+    return list(grouped.values())
+
+
+def _is_type_mismatch(errors: list[ValidationError]) -> bool:
+    return all(e.validator == "type" and not e.relative_path for e in errors)
+
+
+def _narrow(error: ValidationError) -> Iterator[ValidationError]:
+    # In `anyOf: [schema, {type: "null"}]` a non-null value can only have
+    # meant `schema`: report what `schema` says rather than "not valid under
+    # any of the given schemas".
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        viable = [branch for branch in _branches(error) if not _is_type_mismatch(branch)]
+        if len(viable) == 1:
+            for sub in viable[0]:
+                yield from _narrow(sub)
+            return
+    yield error
+
+
+def _describe(error: ValidationError) -> str:
+    if error.validator in ("anyOf", "oneOf"):
+        branches = _branches(error)
+        if branches and all(len(b) == 1 and b[0].validator == "required" for b in branches):
+            names = ", ".join(str(b[0].validator_value[0]) for b in branches if b[0].validator_value)
+            return f"must contain at least one of: {names}"
+    if error.validator == "not" and isinstance(error.validator_value, dict):
+        if "const" in error.validator_value:
+            return f"{_short(error.instance)} is reserved and not allowed here"
+    if error.validator == "type":
+        return f"{_short(error.instance)} is not of type {_short(error.validator_value)}"
+    if error.validator == "enum":
+        return f"{_short(error.instance)} is not one of {_short(error.validator_value)}"
+    if error.validator == "uniqueItems":
+        return f"{_short(error.instance)} has duplicate items; each item must be unique"
+    if error.validator in ("minLength", "maxLength") and isinstance(error.instance, str):
+        limit = "at least" if error.validator == "minLength" else "at most"
+        return (
+            f"is {len(error.instance)} characters long; it must be {limit}"
+            f" {error.validator_value} characters"
+        )
+    if error.validator == "pattern":
+        return f"{_short(error.instance)} does not match the pattern {error.validator_value}"
+    return error.message
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
