@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -27,7 +27,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 200
 
 Position = tuple[int, int]
-Container = Union[dict[str, Any], list[Any]]
+Container = dict[str, Any] | list[Any]
 
 
 class DocumentError(Exception):
@@ -85,6 +85,8 @@ def parse_text(text: str, file: str) -> Document:
         raise DocumentError(f"syntax error: {problem}", line, column) from None
     except yaml.YAMLError as error:
         raise DocumentError(f"syntax error: {error}") from None
+    except RecursionError:  # only the pure-Python parser recurses; libyaml has its own depth limit
+        raise DocumentError("nesting too deep to parse") from None
     finally:
         loader.dispose()
     if root is None:
@@ -104,8 +106,7 @@ def _build(loader: Any, root: yaml.Node, file: str) -> Document:
         visited += 1
         if visited > MAX_NODES:
             raise DocumentError(
-                f"the document expands to more than {MAX_NODES} values"
-                " (a YAML alias bomb?)",
+                f"the document expands to more than {MAX_NODES} values (a YAML alias bomb?)",
                 *_mark(node),
             )
         if len(path) > MAX_DEPTH:
@@ -113,6 +114,7 @@ def _build(loader: Any, root: yaml.Node, file: str) -> Document:
         if isinstance(node, yaml.MappingNode):
             mapping: dict[str, Any] = {}
             parent[slot] = mapping
+            members = []
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise DocumentError("an object key must be a string", *_mark(key_node))
@@ -121,28 +123,32 @@ def _build(loader: Any, root: yaml.Node, file: str) -> Document:
                 if key in mapping:
                     duplicates.append(member)
                 mapping[key] = None
+                # The last occurrence is the one whose value counts, as in JSON parsers.
                 key_positions[member] = _mark(key_node)
                 value_positions[member] = _mark(value_node)
-                stack.append((value_node, member, mapping, key))
+                members.append((value_node, member, mapping, key))
+            stack.extend(reversed(members))  # built in document order, so the last duplicate wins
         elif isinstance(node, yaml.SequenceNode):
             items: list[Any] = [None] * len(node.value)
             parent[slot] = items
-            for index, item_node in enumerate(node.value):
+            for index, item_node in reversed(list(enumerate(node.value))):
                 member = (*path, index)
                 key_positions[member] = value_positions[member] = _mark(item_node)
                 stack.append((item_node, member, items, index))
-        else:
+        elif isinstance(node, yaml.ScalarNode):
             try:
                 parent[slot] = _scalar(loader, node)
             except (yaml.YAMLError, ValueError, OverflowError) as error:
                 raise DocumentError(f"invalid value: {error}", *_mark(node)) from None
-    return Document(file, holder[0], key_positions, value_positions, tuple(duplicates))
+    return Document(file, holder[0], key_positions, value_positions, tuple(sorted(set(duplicates))))
 
 
 def decode(raw: bytes) -> str:
     """Bytes to text, refusing binary or non-UTF-8 content with the place of the first bad byte."""
     if b"\x00" in raw:
-        raise DocumentError("binary content (a NUL byte); expected UTF-8 text", *_byte_position(raw, raw.index(b"\x00")))
+        raise DocumentError(
+            "binary content (a NUL byte); expected UTF-8 text", *_byte_position(raw, raw.index(b"\x00"))
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

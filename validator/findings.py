@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 Severity = Literal["error", "warning"]
-PathSegment = Union[str, int]
+PathSegment = str | int
 Path = tuple[PathSegment, ...]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

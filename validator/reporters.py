@@ -34,9 +34,9 @@ def render_text(report: Report) -> str:
     """``file:line:col: severity [rule] message (path)``, one a line, then a summary line."""
     lines = []
     for finding in report.findings:
-        severity = finding.severity
+        severity: str = finding.severity
         if report.color:
-            severity = f"{_COLORS[severity]}{severity}{_RESET}"
+            severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
         location = f"{finding.file}:{finding.line}:{finding.column}"
         if report.color:
             location = f"{_BOLD}{location}{_RESET}"

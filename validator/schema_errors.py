@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
@@ -35,7 +35,7 @@ def schema_errors(validator: Validator, instance: Any) -> Iterator[SchemaError]:
     """Every rule ``instance`` breaks, each narrowed to the most specific cause."""
     for error in validator.iter_errors(instance):
         for leaf in _narrow(error):
-            yield SchemaError(tuple(leaf.absolute_path), str(leaf.validator), _describe(leaf))
+            yield SchemaError(tuple(leaf.absolute_path), *_describe(leaf))
 
 
 def _branches(error: ValidationError) -> list[list[ValidationError]]:
@@ -62,15 +62,27 @@ def _narrow(error: ValidationError) -> Iterator[ValidationError]:
     yield error
 
 
-def _describe(error: ValidationError) -> str:
-    if error.validator in ("anyOf", "oneOf"):
+def _describe(error: ValidationError) -> tuple[str, str]:
+    """The keyword to report and the message, for the error's rule."""
+    keyword = str(error.validator)
+    if keyword in ("anyOf", "oneOf"):
         branches = _branches(error)
+        if branches and all(_is_type_mismatch(branch) for branch in branches):
+            types = " or ".join(_short(branch[0].validator_value) for branch in branches)
+            return "type", f"{_short(error.instance)} is not of type {types}"
         if branches and all(len(b) == 1 and b[0].validator == "required" for b in branches):
-            names = ", ".join(str(b[0].validator_value[0]) for b in branches if b[0].validator_value)
-            return f"must contain at least one of: {names}"
-    if error.validator == "not" and isinstance(error.validator_value, dict):
-        if "const" in error.validator_value:
-            return f"{_short(error.instance)} is reserved and not allowed here"
+            names = ", ".join(str(cast(list[str], b[0].validator_value)[0]) for b in branches)
+            return keyword, f"must contain at least one of: {names}"
+    return keyword, _message(error)
+
+
+def _message(error: ValidationError) -> str:
+    if (
+        error.validator == "not"
+        and isinstance(error.validator_value, dict)
+        and "const" in error.validator_value
+    ):
+        return f"{_short(error.instance)} is reserved and not allowed here"
     if error.validator == "type":
         return f"{_short(error.instance)} is not of type {_short(error.validator_value)}"
     if error.validator == "enum":
@@ -80,8 +92,7 @@ def _describe(error: ValidationError) -> str:
     if error.validator in ("minLength", "maxLength") and isinstance(error.instance, str):
         limit = "at least" if error.validator == "minLength" else "at most"
         return (
-            f"is {len(error.instance)} characters long; it must be {limit}"
-            f" {error.validator_value} characters"
+            f"is {len(error.instance)} characters long; it must be {limit} {error.validator_value} characters"
         )
     if error.validator == "pattern":
         return f"{_short(error.instance)} does not match the pattern {error.validator_value}"

@@ -64,7 +64,7 @@ class Spec:
     def __init__(self, document: Document) -> None:
         self.document = document
         self.data: Mapping[str, Any] = document.data
-        resource: Resource[Any] = Resource(contents=document.data, specification=DRAFT202012)
+        resource: Resource[Any] = DRAFT202012.create_resource(document.data)
         self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
         self._validators: dict[Path, Validator] = {}
 

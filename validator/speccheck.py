@@ -45,6 +45,11 @@ def _operations(spec: Spec) -> Iterator[tuple[Path, dict[str, Any]]]:
                 yield ("paths", template, method), item[method]
 
 
+def _label(where: Path) -> str:
+    """An operation as people write it: ``GET /api/v2/...``."""
+    return f"{str(where[2]).upper()} {where[1]}"
+
+
 def _walk_refs(node: Any, path: Path) -> Iterator[tuple[Path, Any]]:
     stack = [(node, path)]
     while stack:
@@ -143,11 +148,12 @@ def check_operation_ids(spec: Spec) -> Iterator[Problem]:
     for where, operation in _operations(spec):
         operation_id = operation.get("operationId")
         if not isinstance(operation_id, str):
-            yield where, f"{where[2].upper()} {where[1]} has no operationId"
+            yield where, f"{_label(where)} has no operationId"
         elif operation_id in first:
             other = first[operation_id]
-            yield (*where, "operationId"), (
-                f"operationId {operation_id!r} is used already by {other[2].upper()} {other[1]}"
+            yield (
+                (*where, "operationId"),
+                (f"operationId {operation_id!r} is used already by {_label(other)}"),
             )
         else:
             first[operation_id] = where
@@ -155,7 +161,7 @@ def check_operation_ids(spec: Spec) -> Iterator[Problem]:
 
 def check_error_responses(spec: Spec) -> Iterator[Problem]:
     for where, operation in _operations(spec):
-        name = operation.get("operationId", f"{where[2].upper()} {where[1]}")
+        name = operation.get("operationId", _label(where))
         responses = operation.get("responses", {})
         for status in ERROR_STATUSES:
             if status not in responses:
@@ -166,9 +172,12 @@ def check_error_responses(spec: Spec) -> Iterator[Problem]:
             response = spec.get(spec.follow((*where, "responses", status)))
             schema = response.get("content", {}).get("application/json", {}).get("schema", {})
             if schema.get("$ref") != ERROR_SCHEMA_REF:
-                yield (*where, "responses", status), (
-                    f"{name} answers {status} without the error schema"
-                    f" (application/json with $ref {ERROR_SCHEMA_REF!r})"
+                yield (
+                    (*where, "responses", status),
+                    (
+                        f"{name} answers {status} without the error schema"
+                        f" (application/json with $ref {ERROR_SCHEMA_REF!r})"
+                    ),
                 )
 
 
@@ -182,15 +191,51 @@ def check_path_parameters(spec: Spec) -> Iterator[Problem]:
                 parameter = spec.get(spec.follow((*location, index)))
                 if parameter.get("in") == "path":
                     declared[parameter.get("name")] = (*location, index)
-        name = operation.get("operationId", f"{where[2].upper()} {template}")
+        name = operation.get("operationId", _label(where))
         for missing in sorted(wanted - declared.keys()):
             yield where, f"{name}: path parameter {missing!r} of {template} is not declared"
         for extra in sorted(declared.keys() - wanted):
-            yield declared[extra], f"{name}: path parameter {extra!r} is declared but {template} has no {{{extra}}}"
+            yield (
+                declared[extra],
+                f"{name}: path parameter {extra!r} is declared but {template} has no {{{extra}}}",
+            )
+
+
+def check_links(spec: Spec) -> Iterator[Problem]:
+    parameters: dict[str, set[str]] = {}
+    for where, operation in _operations(spec):
+        names = set()
+        for location in ((*where[:2], "parameters"), (*where, "parameters")):
+            for index in range(len(spec.get(location)) if _exists(spec, location) else 0):
+                names.add(str(spec.get(spec.follow((*location, index))).get("name")))
+        parameters[str(operation.get("operationId"))] = names
+    for where, operation in _operations(spec):
+        for status in operation.get("responses", {}):
+            response = spec.follow((*where, "responses", status))
+            for name in spec.get(response).get("links", {}):
+                link_at = spec.follow((*response, "links", name))
+                link = spec.get(link_at)
+                target = link.get("operationId")
+                if target is None:
+                    continue  # an operationRef: openapi-spec-validator checks its form
+                if target not in parameters:
+                    yield (
+                        (*link_at, "operationId"),
+                        f"link {name!r} targets {target!r}, which no operation has",
+                    )
+                    continue
+                for parameter in link.get("parameters", {}):
+                    if parameter not in parameters[target]:
+                        yield (
+                            (*link_at, "parameters", parameter),
+                            (f"link {name!r}: {parameter!r} is not a parameter of {target}"),
+                        )
 
 
 RULES: tuple[SpecRule, ...] = (
-    SpecRule(RuleInfo("ref-resolves", "error", "Every $ref points to something in the document."), check_refs),
+    SpecRule(
+        RuleInfo("ref-resolves", "error", "Every $ref points to something in the document."), check_refs
+    ),
     SpecRule(
         RuleInfo("example-valid", "error", "Every example validates against its own schema."),
         check_examples,
@@ -203,13 +248,20 @@ RULES: tuple[SpecRule, ...] = (
         RuleInfo(
             "error-responses",
             "error",
-            "Every operation documents 400/401/403/404/500, each error as application/json with the Error schema.",
+            "Every operation documents 400/401/403/404/500, and every error is application/json"
+            " with the Error schema.",
         ),
         check_error_responses,
     ),
     SpecRule(
         RuleInfo("path-params-declared", "error", "Every {parameter} of a path is declared, and only those."),
         check_path_parameters,
+    ),
+    SpecRule(
+        RuleInfo(
+            "links-resolve", "error", "Every link targets an operationId that exists, with its parameters."
+        ),
+        check_links,
     ),
 )
 DOCUMENT_RULES = (
@@ -262,7 +314,9 @@ def check_document(document: Document) -> list[Finding]:
         [(rule.info.id, rule.check) for rule in RULES if rule.info.id != "ref-resolves"],
     ]
     for stage in stages:
-        found = {_finding(document, rule, path, message) for rule, check in stage for path, message in check(spec)}
+        found = {
+            _finding(document, rule, path, message) for rule, check in stage for path, message in check(spec)
+        }
         findings.extend(found)
         if found:
             break
