@@ -25,7 +25,7 @@ PRINTERS = {"cli", "__main__"}
 
 
 def project_imports(source: Path) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module:
             if node.module == "validator":
