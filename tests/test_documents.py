@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from validator.documents import MAX_DEPTH, DocumentError, decode, parse_text, read_document
+from validator.documents import MAX_DEPTH, DocumentError, decode, parse_yaml, read_document
 
 
 def test_positions_of_keys_and_values() -> None:
-    document = parse_text('{\n  "a": {"b": [10, 20]},\n  "c": null\n}\n', "f.json")
+    document = parse_yaml('{\n  "a": {"b": [10, 20]},\n  "c": null\n}\n', "f.json")
     assert document.data == {"a": {"b": [10, 20]}, "c": None}
     assert document.position(("a",)) == (2, 3)
     assert document.position(("a", "b"), of="value") == (2, 14)
@@ -21,23 +21,23 @@ def test_positions_of_keys_and_values() -> None:
 
 
 def test_yaml_positions() -> None:
-    document = parse_text("name: x\nscope:\n  environmentKeys:\n    - prod\n", "f.yaml")
+    document = parse_yaml("name: x\nscope:\n  environmentKeys:\n    - prod\n", "f.yaml")
     assert document.position(("scope", "environmentKeys", 0)) == (4, 7)
 
 
 def test_duplicate_keys_are_recorded() -> None:
-    document = parse_text('{"a": 1, "b": 2, "a": 3}', "f.json")
+    document = parse_yaml('{"a": 1, "b": 2, "a": 3}', "f.json")
     assert document.data == {"a": 3, "b": 2}
     assert document.duplicate_keys == (("a",),)
     assert document.position(("a",)) == (1, 18)
 
 
 def test_timestamps_stay_strings() -> None:
-    assert parse_text("when: 2026-11-25\n", "f.yaml").data == {"when": "2026-11-25"}
+    assert parse_yaml("when: 2026-11-25\n", "f.yaml").data == {"when": "2026-11-25"}
 
 
 def test_big_integers_are_exact() -> None:
-    assert parse_text('{"d": 9223372036854775808}', "f.json").data == {"d": 2**63}
+    assert parse_yaml('{"d": 9223372036854775808}', "f.json").data == {"d": 2**63}
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_big_integers_are_exact() -> None:
 )
 def test_broken_text(text: str, message: str, line: int) -> None:
     with pytest.raises(DocumentError) as caught:
-        parse_text(text, "f")
+        parse_yaml(text, "f")
     assert message in caught.value.message
     assert caught.value.line == line
 
@@ -61,13 +61,13 @@ def test_broken_text(text: str, message: str, line: int) -> None:
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 10, 100_000])
 def test_deep_nesting_is_refused(depth: int) -> None:
     with pytest.raises(DocumentError) as caught:
-        parse_text("[" * depth + "]" * depth, "deep.json")
+        parse_yaml("[" * depth + "]" * depth, "deep.json")
     assert "nesting" in caught.value.message
 
 
 def test_nesting_up_to_the_limit_is_read() -> None:
     depth = MAX_DEPTH
-    assert parse_text("[" * depth + "]" * depth, "deep.json").data is not None
+    assert parse_yaml("[" * depth + "]" * depth, "deep.json").data is not None
 
 
 def test_alias_bomb_is_bounded() -> None:
@@ -75,7 +75,7 @@ def test_alias_bomb_is_bounded() -> None:
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
     started = time.monotonic()
     with pytest.raises(DocumentError) as caught:
-        parse_text("\n".join(lines) + "\n", "bomb.yaml")
+        parse_yaml("\n".join(lines) + "\n", "bomb.yaml")
     assert "alias bomb" in caught.value.message
     assert time.monotonic() - started < 30  # a bound against hanging, not a speed target
 

@@ -20,6 +20,15 @@ class UsageError(Exception):
     """Bad arguments or an unusable path: exit 2 with the message."""
 
 
+def _emit(text: str) -> None:
+    """Print to stdout; a reader that went away (``| head``) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _color(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
@@ -40,8 +49,33 @@ def _spec_check(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"{display}: cannot read: {error.strerror or error}") from None
     report = Report(findings, speccheck.RULE_INFO, files_checked=1, color=_color(sys.stdout))
-    print(REPORTERS[args.format](report))
+    _emit(REPORTERS[args.format](report))
     return EXIT_FINDINGS if findings else EXIT_CLEAN
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from validator import lint
+    from validator.reporters import REPORTERS, Report
+
+    if args.list_rules:
+        width = max(len(rule.info.id) for rule in lint.RULES)
+        lines = []
+        for rule in lint.RULES:
+            info = rule.info
+            lines.append(f"{info.id:<{width}}  {info.severity:<7}  {info.summary}")
+            lines.append(f"{'':<{width}}  {'':<7}  why: {info.why}")
+        _emit("\n".join(lines))
+        return EXIT_CLEAN
+    if not args.paths:
+        raise UsageError("lint: give at least one PATH (a file or a directory), or --list-rules")
+    try:
+        result = lint.lint(args.paths, kind=args.kind)
+    except lint.LintPathError as error:
+        raise UsageError(str(error)) from None
+    report = Report(result.findings, lint.RULE_INFO, result.files_checked, color=_color(sys.stdout))
+    _emit(REPORTERS[args.format](report))
+    failed = result.errors > 0 or (args.strict and result.warnings > 0)
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", metavar="PATH", help="the document (default: the bundled spec)")
     check.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     check.set_defaults(handler=_spec_check)
+
+    from validator.reporters import REPORTERS
+
+    lint_parser = commands.add_parser(
+        "lint",
+        help="lint release-policy files (JSON or YAML)",
+        description=(
+            "Lint release-policy request bodies: everything the API's schema rejects, fields it would"
+            " silently ignore, and the lint policy's best-practice rules. A file holding an array is an"
+            " order body; an object is a create body unless --kind says otherwise. The files of one"
+            " directory form one project: duplicate keys and default policies are checked across them."
+        ),
+    )
+    lint_parser.add_argument("paths", nargs="*", metavar="PATH", help="files, or directories to search")
+    lint_parser.add_argument("--kind", choices=("create", "update", "order"), help="the kind of every body")
+    lint_parser.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
+    lint_parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    lint_parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
+    lint_parser.set_defaults(handler=_lint)
     return parser
 
 

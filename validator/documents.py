@@ -9,6 +9,10 @@ iterative and bounded whatever the nesting or the aliases.
 
 from __future__ import annotations
 
+import bisect
+import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -31,13 +35,14 @@ Container = dict[str, Any] | list[Any]
 
 
 class DocumentError(Exception):
-    """A file that cannot be read as a JSON or YAML document."""
+    """A file that cannot be read as a JSON or YAML document; ``rule`` names the kind of problem."""
 
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+    def __init__(self, message: str, line: int = 1, column: int = 1, rule: str = "syntax") -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,15 @@ class Document:
         return (1, 1)
 
 
+def _non_finite(text: str, line: int, column: int) -> DocumentError:
+    return DocumentError(
+        f"{text} is not a number JSON allows (NaN and infinities have no JSON form)",
+        line,
+        column,
+        rule="non-finite-number",
+    )
+
+
 def _mark(node: yaml.Node) -> Position:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -71,8 +85,8 @@ def _scalar(loader: Any, node: yaml.ScalarNode) -> Any:
     return loader.construct_object(node, deep=True)
 
 
-def parse_text(text: str, file: str) -> Document:
-    """Parse YAML (and so most JSON) text; raise :class:`DocumentError` with a position."""
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse YAML text; raise :class:`DocumentError` with a position."""
     if not text.strip():
         raise DocumentError("the file is empty; expected a JSON or YAML document")
     loader = _Loader(text)
@@ -137,10 +151,121 @@ def _build(loader: Any, root: yaml.Node, file: str) -> Document:
                 stack.append((item_node, member, items, index))
         elif isinstance(node, yaml.ScalarNode):
             try:
-                parent[slot] = _scalar(loader, node)
+                value = _scalar(loader, node)
             except (yaml.YAMLError, ValueError, OverflowError) as error:
                 raise DocumentError(f"invalid value: {error}", *_mark(node)) from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _non_finite(node.value, *_mark(node))
+            parent[slot] = value
     return Document(file, holder[0], key_positions, value_positions, tuple(sorted(set(duplicates))))
+
+
+_JSON_SCALAR = re.compile(r"-?(?:Infinity|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|true|false|null|NaN")
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def parse_json(text: str, file: str) -> Document:
+    """Parse JSON with the standard library's exact semantics, then index where everything is."""
+    if not text.strip():
+        raise DocumentError("the file is empty; expected a JSON document")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DocumentError(f"syntax error: {error.msg}", error.lineno, error.colno) from None
+    except RecursionError:
+        raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    return _index_json(text, file, data)
+
+
+class _Frame:
+    """An open JSON object or array while indexing."""
+
+    __slots__ = ("index", "is_object", "key", "keys", "path")
+
+    def __init__(self, path: Path, is_object: bool) -> None:
+        self.path = path
+        self.is_object = is_object
+        self.index = 0
+        self.key: str | None = None
+        self.keys: set[str] = set()
+
+
+def _index_json(text: str, file: str, data: Any) -> Document:  # noqa: PLR0912 - one dispatch on token kinds
+    # The text is known to be valid JSON here, so one forward scan can track
+    # where each key and value starts without re-checking the grammar.
+    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+
+    def where(offset: int) -> Position:
+        line = bisect.bisect_right(line_starts, offset)
+        return (line, offset - line_starts[line - 1] + 1)
+
+    key_positions: dict[Path, Position] = {}
+    value_positions: dict[Path, Position] = {}
+    duplicates: list[Path] = []
+    frames: list[_Frame] = []
+    offset = _JSON_SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    while offset < len(text):
+        char = text[offset]
+        frame = frames[-1] if frames else None
+        if frame is not None and frame.is_object and frame.key is None and char == '"':
+            key, end = json.decoder.scanstring(text, offset + 1)  # type: ignore[attr-defined]
+            member = (*frame.path, key)
+            if key in frame.keys:
+                duplicates.append(member)
+            frame.keys.add(key)
+            frame.key = key
+            key_positions[member] = where(offset)
+            offset = end
+        elif char in ",:}]":
+            if char == "," and frame is not None:
+                frame.key, frame.index = None, frame.index + 1
+            elif char in "}]":
+                frames.pop()
+            offset += 1
+        else:
+            path = _member(frame)
+            value_positions[path] = where(offset)
+            if frame is not None and not frame.is_object:
+                key_positions[path] = value_positions[path]
+            if char in "{[":
+                if len(frames) >= MAX_DEPTH:
+                    raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", *where(offset))
+                frames.append(_Frame(path, char == "{"))
+                offset += 1
+            elif char == '"':
+                offset = json.decoder.scanstring(text, offset + 1)[1]  # type: ignore[attr-defined]
+            else:
+                token = _JSON_SCALAR.match(text, offset)
+                if token is None:  # pragma: no cover - json.loads accepted the text
+                    raise DocumentError("syntax error", *where(offset))
+                if token.group() in ("NaN", "Infinity", "-Infinity") or _overflows(token.group()):
+                    raise _non_finite(token.group(), *where(offset))
+                offset = token.end()
+        offset = _JSON_SPACE.match(text, offset).end()  # type: ignore[union-attr]
+    return Document(file, data, key_positions, value_positions, tuple(sorted(set(duplicates))))
+
+
+def _member(frame: _Frame | None) -> Path:
+    """The location of the value about to start in ``frame``."""
+    if frame is None:
+        return ()
+    return (
+        (*frame.path, frame.key) if frame.is_object and frame.key is not None else (*frame.path, frame.index)
+    )
+
+
+def _overflows(token: str) -> bool:
+    """A number literal too large for a float (1e400): json.loads reads it as infinity."""
+    is_float = token[0] in "-0123456789" and any(mark in token for mark in ".eE")
+    return is_float and not math.isfinite(float(token))
+
+
+def parse(text: str, file: str) -> Document:
+    """JSON for ``*.json``, YAML for ``*.yaml``/``*.yml``; otherwise JSON if it starts like JSON."""
+    suffix = FilePath(file).suffix.lower()
+    if suffix == ".json" or (suffix not in (".yaml", ".yml") and text.lstrip()[:1] in ("{", "[")):
+        return parse_json(text, file)
+    return parse_yaml(text, file)
 
 
 def decode(raw: bytes) -> str:
@@ -166,4 +291,4 @@ def _byte_position(raw: bytes, offset: int) -> Position:
 
 def read_document(path: FilePath, display_name: str | None = None) -> Document:
     """Read and parse a file; :class:`OSError` propagates, everything else is a DocumentError."""
-    return parse_text(decode(path.read_bytes()), display_name or str(path))
+    return parse(decode(path.read_bytes()), display_name or str(path))

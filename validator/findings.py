@@ -29,11 +29,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class RuleInfo:
-    """What a rule is called, how bad its findings are, and why it exists."""
+    """What a rule is called, how bad its findings are, what it catches and why it exists."""
 
     id: str
     severity: Severity
     summary: str
+    why: str = ""
 
 
 def json_path(segments: Iterable[PathSegment]) -> str:
