@@ -54,13 +54,13 @@ def _spec_check(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from validator import lint
+    from validator import linter
     from validator.reporters import REPORTERS, Report
 
     if args.list_rules:
-        width = max(len(rule.info.id) for rule in lint.RULES)
+        width = max(len(rule.info.id) for rule in linter.RULES)
         lines = []
-        for rule in lint.RULES:
+        for rule in linter.RULES:
             info = rule.info
             lines.append(f"{info.id:<{width}}  {info.severity:<7}  {info.summary}")
             lines.append(f"{'':<{width}}  {'':<7}  why: {info.why}")
@@ -69,10 +69,10 @@ def _lint(args: argparse.Namespace) -> int:
     if not args.paths:
         raise UsageError("lint: give at least one PATH (a file or a directory), or --list-rules")
     try:
-        result = lint.lint(args.paths, kind=args.kind)
-    except lint.LintPathError as error:
+        result = linter.lint(args.paths, kind=args.kind)
+    except linter.LintPathError as error:
         raise UsageError(str(error)) from None
-    report = Report(result.findings, lint.RULE_INFO, result.files_checked, color=_color(sys.stdout))
+    report = Report(result.findings, linter.RULE_INFO, result.files_checked, color=_color(sys.stdout))
     _emit(REPORTERS[args.format](report))
     failed = result.errors > 0 or (args.strict and result.warnings > 0)
     return EXIT_FINDINGS if failed else EXIT_CLEAN

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from validator.findings import Finding, RuleInfo
+from validator.sarif import render_sarif
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -30,6 +31,14 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _summary(report: Report) -> str:
+    files = _plural(report.files_checked, "file")
+    if not report.findings:
+        return f"no problems in {files}"
+    counts = f"{_plural(report.count('error'), 'error')}, {_plural(report.count('warning'), 'warning')}"
+    return f"{counts} in {files}"
+
+
 def render_text(report: Report) -> str:
     """``file:line:col: severity [rule] message (path)``, one a line, then a summary line."""
     lines = []
@@ -41,12 +50,7 @@ def render_text(report: Report) -> str:
         if report.color:
             location = f"{_BOLD}{location}{_RESET}"
         lines.append(f"{location}: {severity} [{finding.rule}] {finding.message} ({finding.path})")
-    files = _plural(report.files_checked, "file")
-    if report.findings:
-        summary = f"{_plural(report.count('error'), 'error')}, {_plural(report.count('warning'), 'warning')}"
-        lines.append(f"{summary} in {files}")
-    else:
-        lines.append(f"no problems in {files}")
+    lines.append(_summary(report))
     return "\n".join(lines)
 
 
@@ -63,7 +67,39 @@ def render_json(report: Report) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False)
 
 
+def _command_data(text: str) -> str:
+    """Escape a workflow command's message the way the Actions runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _command_property(text: str) -> str:
+    """Escape a workflow command's property value: as data, and ``:`` and ``,`` too."""
+    return _command_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report) -> str:
+    """GitHub Actions annotations: ``::error file=F,line=L,col=C,title=T::message (path)``, one a line.
+
+    A plain summary line closes the output; the runner shows it in the log and makes no annotation of it.
+    """
+    lines = []
+    for finding in report.findings:
+        properties = {
+            "file": finding.file.replace("\\", "/"),
+            "line": str(finding.line),
+            "col": str(finding.column),
+            "title": f"release-policy [{finding.rule}]",
+        }
+        spelled = ",".join(f"{name}={_command_property(value)}" for name, value in properties.items())
+        message = _command_data(f"{finding.message} ({finding.path})")
+        lines.append(f"::{finding.severity} {spelled}::{message}")
+    lines.append(f"release-policy: {_summary(report)}")
+    return "\n".join(lines)
+
+
 REPORTERS: dict[str, Callable[[Report], str]] = {
     "text": render_text,
     "json": render_json,
+    "sarif": render_sarif,
+    "github": render_github,
 }

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.payloads import ROOT, Payload, payloads, projects
-from validator.lint import lint, lint_bytes
+from validator.linter import lint, lint_bytes
 
 PAYLOADS = payloads()
 

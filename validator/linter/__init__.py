@@ -3,9 +3,9 @@
 ``lint(paths)`` returns findings; it never prints or exits.
 """
 
-from validator.lint.model import KINDS, Kind, LintRule
-from validator.lint.registry import RULE_INFO, RULES
-from validator.lint.runner import LintPathError, LintResult, lint, lint_bytes
+from validator.linter.model import KINDS, Kind, LintRule
+from validator.linter.registry import RULE_INFO, RULES
+from validator.linter.runner import LintPathError, LintResult, lint, lint_bytes
 
 __all__ = [
     "KINDS",

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any, TypeGuard
 
 from validator import spec as spec_module
-from validator.lint.fields import unknown_fields
-from validator.lint.model import OPERATIONS, Kind, Problem
+from validator.linter.fields import unknown_fields
+from validator.linter.model import OPERATIONS, Kind, Problem
 from validator.schema_errors import schema_errors
 
 GUARDED, PROGRESSIVE = "guarded-release", "progressive-release"

@@ -9,8 +9,8 @@ from pathlib import Path as FilePath
 
 from validator.documents import DocumentError, decode, parse
 from validator.findings import Finding, json_path
-from validator.lint.model import Kind, PolicyFile
-from validator.lint.registry import RULE_INFO, RULES
+from validator.linter.model import Kind, PolicyFile
+from validator.linter.registry import RULE_INFO, RULES
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from validator.findings import RuleInfo
-from validator.lint import project, rules
-from validator.lint.model import LintRule
+from validator.linter import project, rules
+from validator.linter.model import LintRule
 
 RULES: tuple[LintRule, ...] = (
     LintRule(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from validator.findings import Path
-from validator.lint.model import PolicyFile
+from validator.linter.model import PolicyFile
 
 ProjectProblem = tuple[PolicyFile, Path, str]
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.payloads import ROOT
 from validator.findings import Finding
-from validator.lint import KINDS, Kind, lint, lint_bytes
+from validator.linter import KINDS, Kind, lint, lint_bytes
 
 SEED_BODY = json.loads((ROOT / "invalid" / "seed-create.json").read_text(encoding="utf-8"))
 FIELDS = [*SEED_BODY, *SEED_BODY["guardedReleaseConfig"], "allocation", "durationMillis", "environmentKeys"]
