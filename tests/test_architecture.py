@@ -13,6 +13,8 @@ PACKAGE = Path(validator.__file__).parent
 LAYERS = {
     "findings": 0,
     "documents": 1,
+    "json_reader": 1,
+    "yaml_reader": 1,
     "spec": 2,
     "schema_errors": 2,
     "speccheck": 3,

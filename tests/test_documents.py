@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from validator.documents import MAX_DEPTH, DocumentError, decode, parse_yaml, read_document
+from validator.documents import MAX_DEPTH, DocumentError, decode, read_document
+from validator.yaml_reader import parse_yaml
 
 
 def test_positions_of_keys_and_values() -> None:

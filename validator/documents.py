@@ -1,28 +1,19 @@
-"""Read a YAML or JSON file into JSON data plus the line and column of every key and value.
+"""A JSON or YAML file as JSON data plus the line and column of every key and value.
 
-PyYAML composes a node graph that carries positions; the data is built from
-that graph here rather than by PyYAML's constructor, so that the walk can
-record positions, notice duplicate keys (which both JSON and YAML parsers
-silently collapse), keep timestamps as the strings JSON would have, and stay
-iterative and bounded whatever the nesting or the aliases.
+The readers (``json_reader``, ``yaml_reader``) build a :class:`Document`; this
+module decodes bytes, picks the reader by file name, and holds what both share.
+Each reader is imported on first use, so linting JSON never loads PyYAML.
 """
 
 from __future__ import annotations
 
-import bisect
-import json
-import math
-import re
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
-import yaml
-
 from validator.findings import Path
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 #: Nodes visited while building one document; aliases are expanded, so this
 #: is what stops a "billion laughs" file from eating the machine.
@@ -31,7 +22,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 200
 
 Position = tuple[int, int]
-Container = dict[str, Any] | list[Any]
+PositionTable = dict[Path, Position]
 
 
 class DocumentError(Exception):
@@ -51,10 +42,22 @@ class Document:
 
     file: str
     data: Any
-    key_positions: dict[Path, Position] = field(repr=False)
-    value_positions: dict[Path, Position] = field(repr=False)
     #: Paths whose key occurs again in the same object; the last value wins.
-    duplicate_keys: tuple[Path, ...] = ()
+    duplicate_keys: tuple[Path, ...]
+    #: Computes (key positions, value positions) on first use: clean files never need them.
+    locate: Callable[[], tuple[PositionTable, PositionTable]] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def _tables(self) -> tuple[PositionTable, PositionTable]:
+        return self.locate()
+
+    @property
+    def key_positions(self) -> PositionTable:
+        return self._tables[0]
+
+    @property
+    def value_positions(self) -> PositionTable:
+        return self._tables[1]
 
     def position(self, path: Path, *, of: str = "key") -> Position:
         """Where ``path`` is written, or its nearest ancestor that is (for missing members)."""
@@ -66,7 +69,14 @@ class Document:
         return (1, 1)
 
 
-def _non_finite(text: str, line: int, column: int) -> DocumentError:
+def known_tables(
+    key_positions: PositionTable, value_positions: PositionTable
+) -> tuple[PositionTable, PositionTable]:
+    """A ``locate`` for readers that find positions while parsing (a ``functools.partial`` of it pickles)."""
+    return key_positions, value_positions
+
+
+def non_finite(text: str, line: int, column: int) -> DocumentError:
     return DocumentError(
         f"{text} is not a number JSON allows (NaN and infinities have no JSON form)",
         line,
@@ -75,196 +85,15 @@ def _non_finite(text: str, line: int, column: int) -> DocumentError:
     )
 
 
-def _mark(node: yaml.Node) -> Position:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-def _scalar(loader: Any, node: yaml.ScalarNode) -> Any:
-    if node.tag == _TIMESTAMP_TAG:
-        return node.value
-    return loader.construct_object(node, deep=True)
-
-
-def parse_yaml(text: str, file: str) -> Document:
-    """Parse YAML text; raise :class:`DocumentError` with a position."""
-    if not text.strip():
-        raise DocumentError("the file is empty; expected a JSON or YAML document")
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = error.problem or error.context or "invalid syntax"
-        raise DocumentError(f"syntax error: {problem}", line, column) from None
-    except yaml.YAMLError as error:
-        raise DocumentError(f"syntax error: {error}") from None
-    except RecursionError:  # only the pure-Python parser recurses; libyaml has its own depth limit
-        raise DocumentError("nesting too deep to parse") from None
-    finally:
-        loader.dispose()
-    if root is None:
-        raise DocumentError("the file holds no document")
-    return _build(loader, root, file)
-
-
-def _build(loader: Any, root: yaml.Node, file: str) -> Document:
-    key_positions: dict[Path, Position] = {}
-    value_positions: dict[Path, Position] = {(): _mark(root)}
-    duplicates: list[Path] = []
-    holder: list[Any] = [None]
-    stack: list[tuple[yaml.Node, Path, Container, Any]] = [(root, (), holder, 0)]
-    visited = 0
-    while stack:
-        node, path, parent, slot = stack.pop()
-        visited += 1
-        if visited > MAX_NODES:
-            raise DocumentError(
-                f"the document expands to more than {MAX_NODES} values (a YAML alias bomb?)",
-                *_mark(node),
-            )
-        if len(path) > MAX_DEPTH:
-            raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(node))
-        if isinstance(node, yaml.MappingNode):
-            mapping: dict[str, Any] = {}
-            parent[slot] = mapping
-            members = []
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise DocumentError("an object key must be a string", *_mark(key_node))
-                key = str(key_node.value)
-                member = (*path, key)
-                if key in mapping:
-                    duplicates.append(member)
-                mapping[key] = None
-                # The last occurrence is the one whose value counts, as in JSON parsers.
-                key_positions[member] = _mark(key_node)
-                value_positions[member] = _mark(value_node)
-                members.append((value_node, member, mapping, key))
-            stack.extend(reversed(members))  # built in document order, so the last duplicate wins
-        elif isinstance(node, yaml.SequenceNode):
-            items: list[Any] = [None] * len(node.value)
-            parent[slot] = items
-            for index, item_node in reversed(list(enumerate(node.value))):
-                member = (*path, index)
-                key_positions[member] = value_positions[member] = _mark(item_node)
-                stack.append((item_node, member, items, index))
-        elif isinstance(node, yaml.ScalarNode):
-            try:
-                value = _scalar(loader, node)
-            except (yaml.YAMLError, ValueError, OverflowError) as error:
-                raise DocumentError(f"invalid value: {error}", *_mark(node)) from None
-            if isinstance(value, float) and not math.isfinite(value):
-                raise _non_finite(node.value, *_mark(node))
-            parent[slot] = value
-    return Document(file, holder[0], key_positions, value_positions, tuple(sorted(set(duplicates))))
-
-
-_JSON_SCALAR = re.compile(r"-?(?:Infinity|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|true|false|null|NaN")
-_JSON_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def parse_json(text: str, file: str) -> Document:
-    """Parse JSON with the standard library's exact semantics, then index where everything is."""
-    if not text.strip():
-        raise DocumentError("the file is empty; expected a JSON document")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DocumentError(f"syntax error: {error.msg}", error.lineno, error.colno) from None
-    except RecursionError:
-        raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels") from None
-    return _index_json(text, file, data)
-
-
-class _Frame:
-    """An open JSON object or array while indexing."""
-
-    __slots__ = ("index", "is_object", "key", "keys", "path")
-
-    def __init__(self, path: Path, is_object: bool) -> None:
-        self.path = path
-        self.is_object = is_object
-        self.index = 0
-        self.key: str | None = None
-        self.keys: set[str] = set()
-
-
-def _index_json(text: str, file: str, data: Any) -> Document:  # noqa: PLR0912 - one dispatch on token kinds
-    # The text is known to be valid JSON here, so one forward scan can track
-    # where each key and value starts without re-checking the grammar.
-    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
-
-    def where(offset: int) -> Position:
-        line = bisect.bisect_right(line_starts, offset)
-        return (line, offset - line_starts[line - 1] + 1)
-
-    key_positions: dict[Path, Position] = {}
-    value_positions: dict[Path, Position] = {}
-    duplicates: list[Path] = []
-    frames: list[_Frame] = []
-    offset = _JSON_SPACE.match(text, 0).end()  # type: ignore[union-attr]
-    while offset < len(text):
-        char = text[offset]
-        frame = frames[-1] if frames else None
-        if frame is not None and frame.is_object and frame.key is None and char == '"':
-            key, end = json.decoder.scanstring(text, offset + 1)  # type: ignore[attr-defined]
-            member = (*frame.path, key)
-            if key in frame.keys:
-                duplicates.append(member)
-            frame.keys.add(key)
-            frame.key = key
-            key_positions[member] = where(offset)
-            offset = end
-        elif char in ",:}]":
-            if char == "," and frame is not None:
-                frame.key, frame.index = None, frame.index + 1
-            elif char in "}]":
-                frames.pop()
-            offset += 1
-        else:
-            path = _member(frame)
-            value_positions[path] = where(offset)
-            if frame is not None and not frame.is_object:
-                key_positions[path] = value_positions[path]
-            if char in "{[":
-                if len(frames) >= MAX_DEPTH:
-                    raise DocumentError(f"nesting deeper than {MAX_DEPTH} levels", *where(offset))
-                frames.append(_Frame(path, char == "{"))
-                offset += 1
-            elif char == '"':
-                offset = json.decoder.scanstring(text, offset + 1)[1]  # type: ignore[attr-defined]
-            else:
-                token = _JSON_SCALAR.match(text, offset)
-                if token is None:  # pragma: no cover - json.loads accepted the text
-                    raise DocumentError("syntax error", *where(offset))
-                if token.group() in ("NaN", "Infinity", "-Infinity") or _overflows(token.group()):
-                    raise _non_finite(token.group(), *where(offset))
-                offset = token.end()
-        offset = _JSON_SPACE.match(text, offset).end()  # type: ignore[union-attr]
-    return Document(file, data, key_positions, value_positions, tuple(sorted(set(duplicates))))
-
-
-def _member(frame: _Frame | None) -> Path:
-    """The location of the value about to start in ``frame``."""
-    if frame is None:
-        return ()
-    return (
-        (*frame.path, frame.key) if frame.is_object and frame.key is not None else (*frame.path, frame.index)
-    )
-
-
-def _overflows(token: str) -> bool:
-    """A number literal too large for a float (1e400): json.loads reads it as infinity."""
-    is_float = token[0] in "-0123456789" and any(mark in token for mark in ".eE")
-    return is_float and not math.isfinite(float(token))
-
-
 def parse(text: str, file: str) -> Document:
     """JSON for ``*.json``, YAML for ``*.yaml``/``*.yml``; otherwise JSON if it starts like JSON."""
     suffix = FilePath(file).suffix.lower()
     if suffix == ".json" or (suffix not in (".yaml", ".yml") and text.lstrip()[:1] in ("{", "[")):
+        from validator.json_reader import parse_json
+
         return parse_json(text, file)
+    from validator.yaml_reader import parse_yaml
+
     return parse_yaml(text, file)
 
 

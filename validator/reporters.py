@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from validator.findings import Finding, RuleInfo
-from validator.sarif import render_sarif
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -97,9 +96,15 @@ def render_github(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _sarif(report: Report) -> str:
+    from validator.sarif import render_sarif  # loaded only when asked for: it is not on the lint path
+
+    return render_sarif(report)
+
+
 REPORTERS: dict[str, Callable[[Report], str]] = {
     "text": render_text,
     "json": render_json,
-    "sarif": render_sarif,
+    "sarif": _sarif,
     "github": render_github,
 }

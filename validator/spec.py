@@ -8,6 +8,9 @@ written once, in the YAML, and compiled once per process.
 from __future__ import annotations
 
 import functools
+import json
+import os
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -40,6 +43,15 @@ def from_pointer(pointer: str) -> Path:
     if not pointer:
         return ()
     return tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.lstrip("/").split("/"))
+
+
+#: Keywords whose value maps names to schemas (the names are data, never keywords).
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_ANNOTATIONS = frozenset({"description", "title", "examples", "example", "default", "$comment", "deprecated"})
+
+
+class _Recursive(Exception):
+    """A schema that refers to itself, which cannot be inlined."""
 
 
 @dataclass(frozen=True)
@@ -95,14 +107,43 @@ class Spec:
         """A compiled Draft 2020-12 validator for the schema at ``path`` (cached)."""
         found = self._validators.get(path)
         if found is None:
-            reference = SPEC_URI + "#" + quote(to_pointer(path), safe="/~")
+            try:
+                # Inlined once here, so validating does no $ref lookups: several times faster.
+                schema = self._inline(self.get(path), ())
+            except _Recursive:
+                schema = {"$ref": SPEC_URI + "#" + quote(to_pointer(path), safe="/~")}
             found = Draft202012Validator(
-                {"$ref": reference},
+                schema,
                 registry=self._registry,
                 format_checker=Draft202012Validator.FORMAT_CHECKER,
             )
             self._validators[path] = found
         return found
+
+    def _inline(self, schema: Any, trail: tuple[str, ...]) -> Any:
+        """``schema`` with every local ``$ref`` replaced by its target (``allOf`` keeps siblings' meaning).
+
+        Annotations (descriptions, examples...) are left out: they never change a result.
+        """
+        if isinstance(schema, list):
+            return [self._inline(item, trail) for item in schema]
+        if not isinstance(schema, dict):
+            return schema
+        inlined: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                inlined[key] = {name: self._inline(member, trail) for name, member in value.items()}
+            elif key != "$ref" and key not in _ANNOTATIONS and not key.startswith("x-"):
+                inlined[key] = self._inline(value, trail)
+        reference = schema.get("$ref")
+        if not isinstance(reference, str) or not reference.startswith("#"):
+            return inlined if reference is None else {**inlined, "$ref": reference}
+        if reference in trail:
+            raise _Recursive(reference)
+        target = self._inline(self.get(from_pointer(reference[1:])), (*trail, reference))
+        if not inlined:
+            return target
+        return {**inlined, "allOf": [*inlined.get("allOf", []), target]}
 
     def schema_validator(self, name: str) -> Validator:
         """The validator of ``#/components/schemas/<name>``."""
@@ -166,5 +207,36 @@ def load(path: FilePath, display_name: str | None = None) -> Spec:
 
 @functools.cache
 def bundled() -> Spec:
-    """The bundled spec, parsed and wrapped once per process."""
-    return load(bundled_path())
+    """The bundled spec, parsed and wrapped once per process.
+
+    Its data is also kept as JSON in the user's cache directory, named by the
+    CRC-32 and length of the YAML, so later processes skip the YAML parser
+    (start-up time matters in pre-commit) and an edited spec gets a new entry.
+    The cache is only an optimisation: any failure to read or write it is ignored.
+    """
+    path = bundled_path()
+    raw = path.read_bytes()
+    cached = _cache_dir() / f"spec-{zlib.crc32(raw):08x}-{len(raw)}.json"
+    try:
+        data = json.loads(cached.read_bytes())
+    except (OSError, ValueError):
+        spec = load(path)
+        _write_cache(cached, spec.data)
+        return spec
+    # Positions are only needed to report on the spec itself: parse the YAML then, if ever.
+    return Spec(Document(str(path), data, (), lambda: read_document(path)._tables))
+
+
+def _cache_dir() -> FilePath:
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (FilePath(base) if base else FilePath.home() / ".cache") / "release-policy-validator"
+
+
+def _write_cache(target: FilePath, data: Any) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.replace(target)  # atomic: a reader never sees half a file
+    except OSError:
+        pass

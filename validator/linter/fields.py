@@ -70,25 +70,51 @@ def _applicable(spec: Spec, schema: dict[str, Any], value: Any) -> list[dict[str
     return found
 
 
+#: (id of a schema, JSON type of a value) -> (the schema, its declared members, its item schemas).
+#: The schema is kept in the entry so its id cannot be reused while the entry lives.
+_SHAPES: dict[
+    tuple[int, str], tuple[dict[str, Any], dict[str, list[dict[str, Any]]], list[dict[str, Any]]]
+] = {}
+
+
+def _json_type(value: Any) -> str:
+    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "scalar"
+
+
+def _shape(
+    spec: Spec, schema: dict[str, Any], value: Any
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """What ``schema`` declares for a value of ``value``'s type: member schemas by name, item schemas."""
+    cache_key = (id(schema), _json_type(value))
+    cached = _SHAPES.get(cache_key)
+    if cached is None or cached[0] is not schema:
+        declared: dict[str, list[dict[str, Any]]] = {}
+        items: list[dict[str, Any]] = []
+        for each in _applicable(spec, schema, value):
+            for name, child in each.get("properties", {}).items():
+                declared.setdefault(name, []).append(child)
+            if isinstance(each.get("items"), dict):
+                items.append(each["items"])
+        cached = _SHAPES[cache_key] = (schema, declared, items)
+    return cached[1], cached[2]
+
+
 def unknown_fields(spec: Spec, schema: dict[str, Any], body: Any) -> Iterator[UnknownField]:
     """Every object member of ``body`` that ``schema`` does not declare, at any depth."""
     stack: list[tuple[dict[str, Any], Any, Path]] = [(schema, body, ())]
     reported: set[Path] = set()  # a member declared by two applicable schemas is walked twice
     while stack:
         current, value, path = stack.pop()
-        schemas = _applicable(spec, current, value)
+        if not isinstance(value, (dict, list)):
+            continue
+        declared, items = _shape(spec, current, value)
         if isinstance(value, dict):
-            declared: dict[str, list[dict[str, Any]]] = {}
-            for each in schemas:
-                for name, child in each.get("properties", {}).items():
-                    declared.setdefault(name, []).append(child)
             for name, member in value.items():
                 if name in declared:
                     stack.extend((child, member, (*path, name)) for child in declared[name])
                 elif declared and (*path, name) not in reported:
                     reported.add((*path, name))
                     yield UnknownField((*path, name), name, tuple(sorted(declared)))
-        elif isinstance(value, list):
-            items = [each["items"] for each in schemas if isinstance(each.get("items"), dict)]
+        else:
             for index, item in enumerate(value):
                 stack.extend((child, item, (*path, index)) for child in items)

@@ -13,6 +13,8 @@ from validator.linter.model import Kind, PolicyFile
 from validator.linter.registry import RULE_INFO, RULES
 
 EXTENSIONS = (".json", ".yaml", ".yml")
+#: From this many files on, the files are split among worker processes.
+PARALLEL_FROM = 200
 
 
 class LintPathError(Exception):
@@ -87,25 +89,60 @@ def collect(paths: Iterable[str | os.PathLike[str]]) -> list[FilePath]:
     return list(found)
 
 
-def lint(paths: Iterable[str | os.PathLike[str]], *, kind: Kind | None = None) -> LintResult:
-    """Lint files and directories; files in one directory form one project. Raises only LintPathError."""
+def _lint_path(path: FilePath, kind: Kind | None) -> tuple[PolicyFile | None, list[Finding]]:
+    """One file's own findings, and the parsed file for the project rules (None if unreadable)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Finding(str(path), 1, 1, "$", "syntax", "error", f"cannot read: {error.strerror}")]
+    read = _read(raw, str(path), kind)
+    if isinstance(read, Finding):
+        return None, [read]
+    return read, _check(read)
+
+
+def _lint_chunk(chunk: list[FilePath], kind: Kind | None) -> list[tuple[PolicyFile | None, list[Finding]]]:
+    return [_lint_path(path, kind) for path in chunk]
+
+
+def _lint_paths(
+    files: list[FilePath], kind: Kind | None, jobs: int
+) -> list[tuple[PolicyFile | None, list[Finding]]]:
+    # Forked workers inherit the loaded spec and compiled validators, so a worker costs a few
+    # milliseconds; below PARALLEL_FROM files that is not worth it. A process with threads
+    # is not forked (fork would copy their locks); it lints serially instead.
+    if jobs < 2 or len(files) < PARALLEL_FROM:
+        return _lint_chunk(files, kind)
+    import multiprocessing  # only here: its import alone costs a cold run several milliseconds
+    import threading
+
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return _lint_chunk(files, kind)
+    size = -(-len(files) // jobs)
+    chunks = [files[start : start + size] for start in range(0, len(files), size)]
+    # This process lints the first chunk itself while the workers lint the others.
+    with multiprocessing.get_context("fork").Pool(len(chunks) - 1) as pool:
+        pending = [pool.apply_async(_lint_chunk, (chunk, kind)) for chunk in chunks[1:]]
+        results = _lint_chunk(chunks[0], kind)
+        for other in pending:
+            results.extend(other.get())
+    return results
+
+
+def lint(
+    paths: Iterable[str | os.PathLike[str]], *, kind: Kind | None = None, jobs: int | None = None
+) -> LintResult:
+    """Lint files and directories; files in one directory form one project. Raises only LintPathError.
+
+    ``jobs`` caps the worker processes (default: one per CPU); large runs are split among them.
+    """
     files = collect(paths)
     findings: list[Finding] = []
     projects: dict[FilePath, list[PolicyFile]] = {}
-    for path in files:
-        try:
-            raw = path.read_bytes()
-        except OSError as error:
-            findings.append(
-                Finding(str(path), 1, 1, "$", "syntax", "error", f"cannot read: {error.strerror}")
-            )
-            continue
-        read = _read(raw, str(path), kind)
-        if isinstance(read, Finding):
-            findings.append(read)
-            continue
-        findings.extend(_check(read))
-        projects.setdefault(path.parent.resolve(), []).append(read)
+    for path, (read, found) in zip(files, _lint_paths(files, kind, jobs or os.cpu_count() or 1), strict=True):
+        findings.extend(found)
+        if read is not None:
+            projects.setdefault(path.parent.resolve(), []).append(read)
     for members in projects.values():
         findings.extend(_project_findings(members))
     return LintResult(tuple(sorted(findings)), len(files))

@@ -1,0 +1,94 @@
+"""Benchmark: `release-policy lint` against check-jsonschema on the same schema and files.
+
+    .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/lint_speed.py [--files 1000] [--repeat 5]
+
+Two cases, each timed as whole commands (interpreter start-up included), the
+median of --repeat runs: one policy file cold, and --files policy files in one
+call. check-jsonschema gets the contract's create-request schema, bundled from
+the spec into one standalone Draft 2020-12 document. The linter does more
+(positions, lint rules, project rules), so the comparison is conservative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from validator import spec
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "payloads" / "valid"
+
+
+def bundled_create_schema() -> dict[str, object]:
+    """The spec's create-request schema as a standalone document (its $refs still point inside it)."""
+    contract = spec.bundled()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": "#/components/schemas/PostReleasePolicyRequest",
+        "components": {"schemas": contract.data["components"]["schemas"]},
+    }
+
+
+def write_files(directory: Path, count: int) -> list[Path]:
+    base = json.loads((CORPUS / "checkout-guarded.json").read_text(encoding="utf-8"))
+    paths = []
+    for index in range(count):
+        # one directory per file, so the linter's project rules see no duplicate keys
+        body = {**base, "key": f"policy-{index}", "name": f"Policy {index}"}
+        path = directory / f"p{index:05d}" / "policy.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(body, indent=2), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def timed(argv: list[str], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, check=False)
+        samples.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            sys.exit(f"{argv[0]} failed ({done.returncode}): {done.stdout[-500:]!r} {done.stderr[-500:]!r}")
+    return statistics.median(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    ours = shutil.which("release-policy", path=str(Path(sys.executable).parent))
+    theirs = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    if not ours or not theirs:
+        sys.exit("install first: .venv/bin/pip install -e '.[bench]'")
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        schema = directory / "create-request.schema.json"
+        schema.write_text(json.dumps(bundled_create_schema()), encoding="utf-8")
+        files = write_files(directory, args.files)
+        cases = {
+            "1 file, cold": [str(files[0])],
+            f"{args.files} files, one call": [str(path) for path in files],
+        }
+        rows = []
+        for label, paths in cases.items():
+            mine = timed([ours, "lint", *paths], args.repeat)
+            other = timed([theirs, "--schemafile", str(schema), *paths], args.repeat)
+            rows.append((label, mine, other))
+    print(f"| case | release-policy lint | check-jsonschema | ratio |  (median of {args.repeat}, Python {sys.version.split()[0]})")
+    print("|---|---|---|---|")
+    for label, mine, other in rows:
+        print(f"| {label} | {mine:.3f} s | {other:.3f} s | {mine / other:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
