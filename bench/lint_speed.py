@@ -61,7 +61,9 @@ def timed(argv: list[str], repeat: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -83,7 +85,9 @@ def main() -> int:
             mine = timed([ours, "lint", *paths], args.repeat)
             other = timed([theirs, "--schemafile", str(schema), *paths], args.repeat)
             rows.append((label, mine, other))
-    print(f"| case | release-policy lint | check-jsonschema | ratio |  (median of {args.repeat}, Python {sys.version.split()[0]})")
+    python = sys.version.split()[0]
+    print(f"median of {args.repeat} runs, Python {python}")
+    print("| case | release-policy lint | check-jsonschema | ratio |")
     print("|---|---|---|---|")
     for label, mine, other in rows:
         print(f"| {label} | {mine:.3f} s | {other:.3f} s | {mine / other:.2f} |")
