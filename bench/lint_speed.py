@@ -1,19 +1,21 @@
 """Benchmark: `release-policy lint` against check-jsonschema on the same schema and files.
 
-    .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/lint_speed.py [--files 1000] [--repeat 5]
+    .venv/bin/python bench/lint_speed.py [--files 1000] [--repeat 7]
 
-Two cases, each timed as whole commands (interpreter start-up included), the
-median of --repeat runs: one policy file cold, and --files policy files in one
-call. check-jsonschema gets the contract's create-request schema, bundled from
-the spec into one standalone Draft 2020-12 document. The linter does more
-(positions, lint rules, project rules), so the comparison is conservative.
+Each tool is installed into its own fresh virtual environment, as pre-commit
+installs hooks (this needs the package index), so neither pays for the other's
+libraries. Two cases, each timed as whole commands (interpreter start-up
+included), the median of --repeat runs: one policy file cold, and --files
+policy files in one call. check-jsonschema gets the contract's create-request
+schema, bundled from the spec into one standalone Draft 2020-12 document. The
+linter does more (positions, lint rules, project rules), so the comparison is
+conservative.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +25,9 @@ from pathlib import Path
 
 from validator import spec
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "payloads" / "valid"
+REPOSITORY = Path(__file__).resolve().parent.parent
+CORPUS = REPOSITORY / "tests" / "payloads" / "valid"
+CHECK_JSONSCHEMA = "check-jsonschema>=0.29,<1"
 
 
 def bundled_create_schema() -> dict[str, object]:
@@ -49,6 +53,21 @@ def write_files(directory: Path, count: int) -> list[Path]:
     return paths
 
 
+def install(directory: Path, requirement: str, command: str) -> str:
+    """A fresh virtual environment holding only ``requirement``; the path of its ``command``."""
+    subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
+    pip = [
+        str(directory / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    subprocess.run([*pip, requirement], check=True)
+    return str(directory / "bin" / command)
+
+
 def timed(argv: list[str], repeat: int) -> float:
     samples = []
     for _ in range(repeat):
@@ -65,14 +84,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    ours = shutil.which("release-policy", path=str(Path(sys.executable).parent))
-    theirs = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
-    if not ours or not theirs:
-        sys.exit("install first: .venv/bin/pip install -e '.[bench]'")
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
+        ours = install(directory / "ours", str(REPOSITORY), "release-policy")
+        theirs = install(directory / "theirs", CHECK_JSONSCHEMA, "check-jsonschema")
         schema = directory / "create-request.schema.json"
         schema.write_text(json.dumps(bundled_create_schema()), encoding="utf-8")
         files = write_files(directory, args.files)

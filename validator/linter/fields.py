@@ -8,7 +8,6 @@ names come from the schema itself (following ``$ref``, ``allOf`` and the
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,8 @@ class UnknownField:
         folded = {name.lower(): name for name in self.known}
         if self.name.lower() in folded:
             return folded[self.name.lower()]
+        import difflib  # only for the rare unknown field: not on every run's import path
+
         close = difflib.get_close_matches(self.name, self.known, n=1, cutoff=0.75)
         return close[0] if close else None
 
