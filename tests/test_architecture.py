@@ -17,6 +17,8 @@ LAYERS = {
     "yaml_reader": 1,
     "spec": 2,
     "schema_errors": 2,
+    "schema_shapes": 2,
+    "state": 2,
     "speccheck": 3,
     "linter": 3,
     "linter.model": 3,
