@@ -78,6 +78,34 @@ def _lint(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from validator.server.serve import ServeOptions, build
+    except ImportError as error:
+        raise UsageError(
+            f"serve needs the server extra: pip install 'release-policy-validator[server]' ({error})"
+        ) from None
+    options = ServeOptions(
+        args.host,
+        args.port,
+        args.db,
+        args.project or [],
+        args.token or [],
+        args.reader_token or [],
+        args.durable,
+    )
+    try:
+        server, store, banner = build(options)
+    except Exception as error:  # noqa: BLE001 - an unusable database path is the user's to fix
+        raise UsageError(f"cannot open the database {args.db}: {error}") from None
+    print(banner, flush=True)
+    try:
+        server.run()
+    finally:
+        store.close()
+    return EXIT_CLEAN if server.started else EXIT_USAGE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="release-policy",
@@ -120,6 +148,30 @@ def build_parser() -> argparse.ArgumentParser:
     lint_parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
     lint_parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
     lint_parser.set_defaults(handler=_lint)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the stateful reference server",
+        description=(
+            "Serve the release-policies API, keeping the contract to the letter, over SQLite."
+            " Tokens can also come from RELEASE_POLICY_TOKENS and RELEASE_POLICY_READER_TOKENS"
+            " (comma-separated), which other users cannot read from the process list."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument(
+        "--db", default="release-policies.db", help="SQLite file, or :memory: (default ./release-policies.db)"
+    )
+    serve.add_argument(
+        "--project", action="append", metavar="KEY", help="a project to serve (repeatable; default: default)"
+    )
+    serve.add_argument("--token", action="append", metavar="TOKEN", help="a writer token (repeatable)")
+    serve.add_argument("--reader-token", action="append", metavar="TOKEN", help="a reader token (repeatable)")
+    serve.add_argument(
+        "--durable", action="store_true", help="sync every commit to disk (survives power loss)"
+    )
+    serve.set_defaults(handler=_serve)
     return parser
 
 

@@ -1,0 +1,160 @@
+"""The server's store: SQLite, one writer thread, group commit, state rules from ``validator.state``.
+
+Every operation is a pure function of a project's state (``Project -> (Project, result)``).
+One worker thread owns the connection and runs operations one at a time, so
+concurrent requests can never interleave inside one; operations that arrive
+together share one transaction, so they share one commit (one WAL sync), and
+each is answered only after that commit. In WAL mode with ``synchronous=NORMAL``
+a committed transaction survives the process being killed; only an operating
+system crash can lose the latest ones (``--durable`` syncs every commit).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from validator.state import Policy, Project
+
+SCHEMA_VERSION = 1
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS policies ("
+    " project TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL UNIQUE,"
+    " rank INTEGER NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (project, key))",
+)
+#: The most operations committed together; bounds the time the first one waits.
+MAX_BATCH = 256
+
+Result = TypeVar("Result")
+Operation = Callable[[Project], tuple[Project, Result]]
+
+
+class StoreError(Exception):
+    """The database failed; the operation was not applied."""
+
+
+@dataclass
+class _Job:
+    project: str
+    operation: Operation[Any]
+    future: Future[Any]
+
+
+class Store:
+    """Projects of policies in one SQLite database (a file, or ``:memory:``)."""
+
+    def __init__(self, path: str, *, durable: bool = False) -> None:
+        self.path = path
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._cache: dict[str, Project] = {}
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        connection.execute("PRAGMA busy_timeout=5000")
+        self._connection = connection
+        self._migrate()
+        self._worker = threading.Thread(target=self._run, name="release-policy-store", daemon=True)
+        self._worker.start()
+
+    def _migrate(self) -> None:
+        with self._connection:
+            for statement in _SCHEMA:
+                self._connection.execute(statement)
+            row = self._connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            if row is None:
+                self._connection.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {row[0]}; this server knows {SCHEMA_VERSION}"
+                )
+
+    def submit(self, project: str, operation: Operation[Result]) -> Future[Result]:
+        """Queue an operation on a project; the future resolves after its commit."""
+        future: Future[Result] = Future()
+        self._jobs.put(_Job(project, operation, future))
+        return future
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._worker.join(timeout=30)
+        self._connection.close()
+
+    def _load(self, project: str) -> Project:
+        if project not in self._cache:
+            rows = self._connection.execute(
+                "SELECT id, key, rank, fields FROM policies WHERE project = ?", (project,)
+            ).fetchall()
+            self._cache[project] = Project(tuple(Policy(i, k, r, json.loads(f)) for i, k, r, f in rows))
+        return self._cache[project]
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._jobs.put(None)  # stop after this batch
+                    break
+                batch.append(more)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Job]) -> None:
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        states: dict[str, Project] = {}
+        try:
+            self._connection.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                before = states.get(job.project) or self._load(job.project)
+                try:
+                    after, result = job.operation(before)
+                except Exception as error:  # noqa: BLE001 - a refused operation fails alone
+                    outcomes.append((job, None, error))
+                    continue
+                self._write(job.project, before, after)
+                states[job.project] = after
+                outcomes.append((job, result, None))
+            self._connection.execute("COMMIT")
+        except Exception as error:  # noqa: BLE001 - the worker outlives any failure, or requests would hang
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            self._cache.clear()  # reload what the database really holds
+            for job in batch:
+                job.future.set_exception(StoreError(f"database error: {error}"))
+            return
+        self._cache.update(states)
+        for job, result, failure in outcomes:
+            if failure is None:
+                job.future.set_result(result)
+            else:
+                job.future.set_exception(failure)
+
+    def _write(self, project: str, before: Project, after: Project) -> None:
+        if before is after:
+            return
+        old = {policy.key: policy for policy in before.policies}
+        new = {policy.key: policy for policy in after.policies}
+        for key in old.keys() - new.keys():
+            self._connection.execute("DELETE FROM policies WHERE project = ? AND key = ?", (project, key))
+        for key, policy in new.items():
+            if old.get(key) != policy:
+                self._connection.execute(
+                    "INSERT INTO policies (project, key, id, rank, fields) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (project, key)"
+                    " DO UPDATE SET rank = excluded.rank, fields = excluded.fields",
+                    (project, key, policy.id, policy.rank, json.dumps(policy.fields)),
+                )
