@@ -37,7 +37,7 @@ def free_port() -> int:
 @contextmanager
 def live_server(db: str = ":memory:") -> Iterator[LiveServer]:
     store = Store(db)
-    app = create_app(store, ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS))
+    app = create_app(store, ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS, body_timeout=1.0))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", timeout_keep_alive=5)

@@ -32,7 +32,6 @@ from validator.state import Project, StateError, stored_fields
 
 BASE = "/api/v2/projects/{projectKey}/release-policies"
 MAX_BODY = 1024 * 1024
-BODY_TIMEOUT = 10.0
 Role = Literal["writer", "reader"]
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -54,6 +53,8 @@ class ServerConfig:
 
     tokens: Mapping[str, Role]
     projects: frozenset[str] = field(default_factory=lambda: frozenset({"default"}))
+    #: How long a request body may take to arrive: a slow or half-sent body is answered 400.
+    body_timeout: float = 10.0
 
 
 def _json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -166,6 +167,7 @@ class _Endpoint(HTTPEndpoint):
 
 
 async def _read_body(request: Request) -> bytes:
+    timeout = request.app.state.config.body_timeout
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
         raise HTTPError(413, "payload_too_large", f"The request body is larger than {MAX_BODY} bytes")
@@ -181,10 +183,10 @@ async def _read_body(request: Request) -> bytes:
             chunks.append(chunk)
 
     try:
-        await asyncio.wait_for(receive_all(), BODY_TIMEOUT)
+        await asyncio.wait_for(receive_all(), timeout)
     except asyncio.TimeoutError:
         raise HTTPError(
-            400, "invalid_request", f"The request body did not arrive within {BODY_TIMEOUT:g} s"
+            400, "invalid_request", f"The request body did not arrive within {timeout:g} s"
         ) from None
     return b"".join(chunks)
 
