@@ -9,10 +9,11 @@ spec, state rules from ``validator.state``, storage from the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -250,9 +251,23 @@ async def _internal(request: Request, exc: Exception) -> Response:
     return _error(HTTPError(500, "internal_error", "Internal server error"))
 
 
-def create_app(store: Store, config: ServerConfig) -> Starlette:
-    """The ASGI app; tests and the fuzzer run it in-process, ``release-policy serve`` under uvicorn."""
+def create_app(store: Store, config: ServerConfig, *, close_store: bool = False) -> Starlette:
+    """The ASGI app; tests and the fuzzer run it in-process, ``release-policy serve`` under uvicorn.
+
+    With ``close_store`` the app closes the store when the server shuts down: uvicorn runs the
+    lifespan's end on SIGTERM too, before it lets the signal end the process.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if close_store:
+                await asyncio.to_thread(store.close)
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route(BASE, PolicyCollection),
             Route(BASE + "/order", PolicyOrder),

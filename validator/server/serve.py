@@ -68,7 +68,7 @@ def build(options: ServeOptions) -> tuple[uvicorn.Server, Store, str]:
     tokens, generated = resolve_tokens(options, dict(os.environ))
     projects = list(dict.fromkeys(options.projects or ["default"]))
     store = Store(options.db, durable=options.durable)
-    app = create_app(store, ServerConfig(tokens, frozenset(projects)))
+    app = create_app(store, ServerConfig(tokens, frozenset(projects)), close_store=True)
     config = uvicorn.Config(
         app,
         host=options.host,

@@ -60,6 +60,7 @@ class Store:
         connection.execute("PRAGMA busy_timeout=5000")
         self._connection = connection
         self._migrate()
+        self._data_version = self._version()
         self._worker = threading.Thread(target=self._run, name="release-policy-store", daemon=True)
         self._worker.start()
 
@@ -84,9 +85,16 @@ class Store:
         return future
 
     def close(self) -> None:
-        self._jobs.put(None)
-        self._worker.join(timeout=30)
+        """Finish the queued operations and close the database; closing twice is harmless."""
+        if self._worker.is_alive():
+            self._jobs.put(None)
+            self._worker.join(timeout=30)
         self._connection.close()
+
+    def _version(self) -> int:
+        """Changes whenever another connection commits to the database (never for this one's commits)."""
+        version: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        return version
 
     def _load(self, project: str) -> Project:
         if project not in self._cache:
@@ -114,10 +122,23 @@ class Store:
             self._commit(batch)
 
     def _commit(self, batch: list[_Job]) -> None:
+        # A caller that stopped waiting (asyncio.wrap_future cancels the future when the request's
+        # task is cancelled) gets no answer, so its operation is skipped. Every other future is
+        # marked running, so it can no longer be cancelled: set_result and set_exception on a
+        # cancelled future raise InvalidStateError, which would kill this, the only writer thread.
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         states: dict[str, Project] = {}
         try:
             self._connection.execute("BEGIN IMMEDIATE")
+            # Another connection (a second server on the same file) committed since this one last
+            # looked: the cached projects are stale, and writing from them would break the ranks.
+            version = self._version()
+            if version != self._data_version:
+                self._cache.clear()
+                self._data_version = version
             for job in batch:
                 before = states.get(job.project) or self._load(job.project)
                 try:
