@@ -138,10 +138,9 @@ class _Endpoint(HTTPEndpoint):
         store: Store = request.app.state.store
         return await asyncio.wrap_future(store.submit(project, operation))
 
-    async def _policy_exists(self, request: Request, project: str) -> str:
+    async def _policy_exists(self, request: Request, project: str) -> None:
         key = str(request.path_params["policyKey"])
         await self._run(request, project, lambda state: (state, state.get(key)))
-        return key
 
     async def _body(self, request: Request) -> Any:
         """The request's JSON body, validated against the operation's schema, unknown fields dropped."""
@@ -232,8 +231,14 @@ class PolicyItem(_Endpoint):
         return _json(200, policy.to_json())
 
     async def put(self, request: Request, project: str) -> Response:
-        key = await self._policy_exists(request, project)  # 404 comes before 413 and 400
-        body = await self._body(request)
+        key = str(request.path_params["policyKey"])
+        try:
+            body = await self._body(request)
+        except HTTPError:
+            # An unknown policy is a 404 before a 413 or a 400; checked only here, so a good
+            # request makes one trip to the store (the update itself answers 404 if it is gone).
+            await self._policy_exists(request, project)
+            raise
         policy = await self._run(request, project, lambda s: s.update(key, stored_fields(body)))
         return _json(200, policy.to_json())
 
