@@ -101,9 +101,15 @@ def _serve(args: argparse.Namespace) -> int:
     print(banner, flush=True)
     try:
         server.run()
+    except (SystemExit, OSError):  # uvicorn exits when it cannot bind the address
+        pass
     finally:
         store.close()
-    return EXIT_CLEAN if server.started else EXIT_USAGE
+    if not server.started:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port} (in use, or not an address of this machine?)"
+        )
+    return EXIT_CLEAN
 
 
 def build_parser() -> argparse.ArgumentParser:
