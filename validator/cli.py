@@ -112,6 +112,23 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from validator.docs import DocsError, write_docs
+
+    spec_path = Path(args.spec) if args.spec else None
+    if spec_path is not None and not spec_path.is_file():
+        raise UsageError(f"{args.spec}: no such file")
+    try:
+        paths = write_docs(Path(args.out), spec_path)
+    except DocsError as error:
+        print(f"release-policy: docs: {error}", file=sys.stderr)
+        return EXIT_FINDINGS
+    except OSError as error:
+        raise UsageError(f"cannot write to {args.out}: {error.strerror or error}") from None
+    _emit(f"wrote {paths.index_html} and {paths.reference_md}")
+    return EXIT_CLEAN
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="release-policy",
@@ -178,6 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--durable", action="store_true", help="sync every commit to disk (survives power loss)"
     )
     serve.set_defaults(handler=_serve)
+
+    docs = commands.add_parser(
+        "docs",
+        help="generate the offline API reference (index.html and reference.md)",
+        description=(
+            "Write a self-contained index.html and a reference.md generated from the spec, with the"
+            " state rules and every lint rule. The spec's examples are validated first; a broken one"
+            " stops the build with its position."
+        ),
+    )
+    docs.add_argument("--out", default="docs", help="output directory (default ./docs)")
+    docs.add_argument("--spec", metavar="PATH", help="the spec to document (default: the bundled one)")
+    docs.set_defaults(handler=_docs)
     return parser
 
 
