@@ -35,6 +35,8 @@ def test_every_operation_lint_rule_and_state_rule_is_documented(tmp_path: Path) 
         assert f"<code>{rule.info.id}</code>" in page
         assert f"| `{rule.info.id}` | {rule.info.severity} |" in markdown
     assert "thousandths of a percent" in page
+    assert "<strong>default policy</strong>" in page
+    assert "**" not in page
     assert "the default policy (no scope, or a null one) has rank 0" in markdown
     assert "Missing policy key" not in page  # messages are the server's; the docs state the rule
     assert "order takes exactly the scoped keys, each once, and ranks them 1..n." in page

@@ -55,8 +55,9 @@ details { margin: .5rem 0; } summary { cursor: pointer; color: var(--accent); }
 
 
 def _text(value: str) -> str:
-    """Escape, then show `code` spans the way the spec's descriptions write them."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(value))
+    """Escape, then show `code` and **strong** spans the way the spec's descriptions write them."""
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(value))
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
