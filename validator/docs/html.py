@@ -28,7 +28,7 @@ h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
           font: 600 .8rem/1.6 ui-monospace, monospace; text-align: center; background: #5b6475; }
 .GET { background: #2f7d4f; } .POST { background: #3451b2; } .PUT { background: #a05a00; } .DELETE { background: #b42334; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .86rem; }
-code { background: var(--code); padding: .05rem .3rem; border-radius: .25rem; overflow-wrap: anywhere; }
+code { background: var(--code); padding: .05rem .3rem; border-radius: .25rem; overflow-wrap: break-word; }
 pre { background: var(--code); padding: .8rem 1rem; border-radius: .4rem; overflow-x: auto; white-space: pre-wrap;
       overflow-wrap: anywhere; }
 pre code { background: none; padding: 0; }
@@ -36,7 +36,8 @@ pre code { background: none; padding: 0; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: .3rem 0 1rem; }
 th, td { text-align: left; vertical-align: top; border-bottom: 1px solid var(--line); padding: .4rem .5rem; }
 th { color: var(--muted); font-weight: 600; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+td:first-child code { white-space: nowrap; }
 details { margin: .5rem 0; } summary { cursor: pointer; color: var(--accent); }
 .muted { color: var(--muted); }
 @media (max-width: 760px) {
