@@ -200,17 +200,22 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return ":memory:" if request.param == "memory" else str(tmp_path / "c.db")
 
 
+def run_all(clients: list[Client]) -> None:
+    """Start every client at once, wait (bounded) for all, and require that none saw a problem."""
+    barrier = threading.Barrier(len(clients))
+    threads = [threading.Thread(target=each.run, args=(barrier,)) for each in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=SECONDS + 2 * TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a client thread hangs"
+    assert [problem for each in clients for problem in each.problems] == []
+
+
 def test_concurrent_clients_keep_the_rank_rules(database: str) -> None:
     with live_server(db=database) as server:
         clients = [Client(f"c{index}", server, seeded(f"concurrency-{index}")) for index in range(THREADS)]
-        barrier = threading.Barrier(THREADS)
-        threads = [threading.Thread(target=each.run, args=(barrier,)) for each in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=SECONDS + 2 * TIMEOUT)
-        assert not any(thread.is_alive() for thread in threads), "a client thread hangs"
-        assert [problem for each in clients for problem in each.problems] == []
+        run_all(clients)
         counts = sum((each.counts for each in clients), Counter[str]())
         assert not [outcome for outcome in counts if outcome.split()[-1].startswith("5")]
         # The mix really ran: every kind of write succeeded, flips included.
@@ -255,14 +260,7 @@ def test_two_servers_on_one_database_file_keep_the_rank_rules(tmp_path: Path) ->
             Client(f"c{index}", (first, second)[index % 2], seeded(f"two-servers-{index}"))
             for index in range(THREADS)
         ]
-        barrier = threading.Barrier(THREADS)
-        threads = [threading.Thread(target=each.run, args=(barrier,)) for each in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=SECONDS + 2 * TIMEOUT)
-        assert not any(thread.is_alive() for thread in threads), "a client thread hangs"
-        assert [problem for each in clients for problem in each.problems] == []
+        run_all(clients)
         with client() as writer:
             listed = [writer.get(server.policies()).json() for server in (first, second)]
         assert listed[0] == listed[1]
