@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from validator.server import ServerConfig, Store, create_app
 
@@ -35,9 +36,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(db: str = ":memory:") -> Iterator[LiveServer]:
+def live_server(
+    db: str = ":memory:", wrap: Callable[[ASGIApp], ASGIApp] | None = None
+) -> Iterator[LiveServer]:
+    """The reference server on a free loopback port; ``wrap`` may put a broken layer around it."""
     store = Store(db)
-    app = create_app(store, ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS, body_timeout=1.0))
+    app: ASGIApp = create_app(
+        store, ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS, body_timeout=1.0)
+    )
+    if wrap is not None:
+        app = wrap(app)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", timeout_keep_alive=5)

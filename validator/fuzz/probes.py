@@ -1,0 +1,273 @@
+"""Contract probes Schemathesis does not make: each a small function, registered once in ``PROBES``.
+
+A probe takes a :class:`Session` and yields a :class:`Violation` for each
+contract rule the server breaks, with the exchanges that show it. Probes are
+safe on a shared server: they create only policies with a random prefix,
+scoped ones (never a default policy), delete them afterwards, and only ever
+re-send the project's current order.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from validator import spec as spec_module
+from validator.fuzz.target import Exchange, Session
+
+ERROR_CODES = {
+    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 500: "internal_error",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A contract rule broken: the rule in the contract's words, what happened, and the evidence."""
+
+    rule: str
+    message: str
+    exchanges: tuple[Exchange, ...]
+    #: The probe that found it (set by run_probes).
+    probe: str = ""
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    rule: str
+    check: Callable[[Session], Iterator[Violation]]
+    needs: str = ""  # "reader" or "two projects": skipped (and said so) without it
+
+
+def _header(exchange: Exchange, name: str) -> str | None:
+    return next((value for key, value in exchange.response_headers if key.lower() == name), None)
+
+
+def _error_problem(exchange: Exchange, status: int) -> str | None:
+    """What is wrong with an answer that should be the contract's error ``status``, if anything."""
+    if exchange.status != status:
+        return f"answered {exchange.status or 'nothing'}, expected {status}"
+    if (_header(exchange, "content-type") or "").split(";")[0] != "application/json":
+        return f"the {status} is not application/json"
+    try:
+        body = exchange.json()
+    except ValueError:
+        return f"the {status} body is not JSON"
+    if not spec_module.bundled().schema_validator("Error").is_valid(body):
+        return f"the {status} body does not fit the Error schema: {body!r}"
+    if body.get("code") != ERROR_CODES[status]:
+        return f"the {status} body's code is {body.get('code')!r}, expected {ERROR_CODES[status]!r}"
+    return None
+
+
+def _expect(session: Session, rule: str, exchange: Exchange, status: int) -> Iterator[Violation]:
+    problem = _error_problem(exchange, status)
+    if problem:
+        yield Violation(rule, f"{exchange.method} {exchange.url}: {problem}", tuple(session.exchanges))
+
+
+def _policy(prefix: str, index: int) -> dict[str, Any]:
+    return {
+        "key": f"{prefix}-{index}",
+        "name": f"probe {index}",
+        "releaseMethod": "progressive-release",
+        "scope": {"environmentKeys": ["probe"]},
+    }
+
+
+def _prefix() -> str:
+    return "rpv-probe-" + secrets.token_hex(4)
+
+
+def _cleanup(session: Session, project: str | None, keys: list[str]) -> None:
+    for key in keys:
+        session.request("DELETE", f"{session.target.policies(project)}/{key}")
+
+
+def probe_unauthenticated(session: Session) -> Iterator[Violation]:
+    rule = "Authorization: <token>: the raw token, no Bearer prefix. Missing or unknown: 401."
+    url = session.target.policies()
+    yield from _expect(session, rule, session.request("GET", url, headers=session.headers(role=None)), 401)
+    wrong = session.headers(token="rpv-wrong-" + secrets.token_hex(8))
+    yield from _expect(session, rule, session.request("GET", url, headers=wrong), 401)
+    bearer = session.headers(token=f"Bearer {session.target.token}")
+    yield from _expect(session, rule, session.request("GET", url, headers=bearer), 401)
+
+
+def probe_beta_header(session: Session) -> Iterator[Violation]:
+    rule = "LD-API-Version: beta on every request. Missing or any other value: 403."
+    url = session.target.policies()
+    for beta in (None, "20240415"):
+        yield from _expect(
+            session, rule, session.request("GET", url, headers=session.headers(beta=beta)), 403
+        )
+        body = _policy(_prefix(), 0)
+        answer = session.request("POST", url, headers=session.headers(beta=beta), json_body=body)
+        yield from _expect(session, rule, answer, 403)
+        if answer.status in (200, 201):
+            _cleanup(session, None, [body["key"]])
+
+
+def probe_reader_cannot_write(session: Session) -> Iterator[Violation]:
+    rule = "A reader may call the two GET operations; any other operation answers 403."
+    url = session.target.policies()
+    reader = session.headers(role="reader")
+    listed = session.request("GET", url, headers=reader)
+    if listed.status != 200:
+        yield Violation(
+            rule, f"a reader's GET answered {listed.status}, expected 200", tuple(session.exchanges)
+        )
+    body = _policy(_prefix(), 0)
+    answer = session.request("POST", url, headers=reader, json_body=body)
+    yield from _expect(session, rule, answer, 403)
+    created = session.request("POST", url, json_body=body)
+    key_url = f"{url}/{body['key']}"
+    for method, payload in (("PUT", {k: v for k, v in body.items() if k != "key"}), ("DELETE", None)):
+        yield from _expect(
+            session, rule, session.request(method, key_url, headers=reader, json_body=payload), 403
+        )
+    current = [p["key"] for p in session.request("GET", url + "?excludeDefault=true").json().get("items", [])]
+    yield from _expect(
+        session, rule, session.request("POST", url + "/order", headers=reader, json_body=current), 403
+    )
+    if created.status == 201 or answer.status == 201:
+        _cleanup(session, None, [body["key"]])
+
+
+def probe_method_not_allowed(session: Session) -> Iterator[Violation]:
+    rule = "A method that a path does not serve answers 405 with an Allow header."
+    url = session.target.policies()
+    for method, path, allowed in (
+        ("GET", "/order", "POST"),
+        ("DELETE", "/order", "POST"),
+        ("PATCH", "/rpv-x", "PUT"),
+    ):
+        answer = session.request(method, url + path)
+        yield from _expect(session, rule, answer, 405)
+        allow = _header(answer, "allow") or ""
+        if answer.status == 405 and allowed not in [part.strip() for part in allow.split(",")]:
+            yield Violation(
+                rule, f"{method} {path}: Allow is {allow!r}, missing {allowed}", tuple(session.exchanges)
+            )
+
+
+def probe_payload_too_large(session: Session) -> Iterator[Violation]:
+    rule = "Bodies larger than 1 MiB are 413."
+    body = {**_policy(_prefix(), 0), "padding": "x" * (1024 * 1024)}
+    answer = session.request("POST", session.target.policies(), json_body=body)
+    yield from _expect(session, rule, answer, 413)
+    if answer.status == 201:
+        _cleanup(session, None, [body["key"]])
+
+
+def probe_malformed_bodies(session: Session) -> Iterator[Violation]:
+    rule = "Request bodies must be application/json (a charset parameter is allowed); anything else is 400."
+    url = session.target.policies()
+    body = _policy(_prefix(), 0)
+    cases: list[tuple[str, bytes]] = [
+        ("application/json", b'{"key": "rpv-broken", "name": '),
+        ("application/json", b"\xff\xfe not UTF-8"),
+        ("text/plain", repr(body).encode()),
+    ]
+    for content_type, content in cases:
+        headers = {**session.headers(), "Content-Type": content_type}
+        yield from _expect(session, rule, session.request("POST", url, headers=headers, content=content), 400)
+    charset = {**session.headers(), "Content-Type": "application/json; charset=utf-8"}
+    accepted = session.request("POST", url, headers=charset, json_body=body)
+    if accepted.status != 201:
+        yield Violation(
+            rule, f"a JSON body with a charset parameter answered {accepted.status}", tuple(session.exchanges)
+        )
+    _cleanup(session, None, [body["key"]])
+
+
+def probe_isolation(session: Session) -> Iterator[Violation]:
+    rule = "Projects never share policies: nothing done in one is visible in, or changes, another."
+    first, second = session.target.projects[0], session.target.projects[1]
+    body = _policy(_prefix(), 0)
+    session.request("POST", session.target.policies(first), json_body=body)
+    in_second = f"{session.target.policies(second)}/{body['key']}"
+    for method in ("GET", "DELETE"):
+        yield from _expect(session, rule, session.request(method, in_second), 404)
+    listed = session.request("GET", session.target.policies(second)).json().get("items", [])
+    if any(p.get("key") == body["key"] for p in listed):
+        yield Violation(
+            rule, f"{body['key']} created in {first} is listed in {second}", tuple(session.exchanges)
+        )
+    still = session.request("GET", f"{session.target.policies(first)}/{body['key']}")
+    if still.status != 200:
+        yield Violation(
+            rule,
+            f"{body['key']} in {first} answered {still.status} after a DELETE in {second}",
+            tuple(session.exchanges),
+        )
+    _cleanup(session, first, [body["key"]])
+
+
+def _rank_problem(items: list[dict[str, Any]]) -> str | None:
+    scoped = sorted(p.get("rank", -1) for p in items if p.get("scope") is not None)
+    if scoped != list(range(1, len(scoped) + 1)):
+        return f"scoped ranks are {scoped}, not 1..{len(scoped)}"
+    return None
+
+
+def _at_once(calls: list[Callable[[], object]]) -> None:
+    """Run the calls in threads started together; wait for them, bounded."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+
+def probe_concurrent_writes(session: Session) -> Iterator[Violation]:
+    rule = "Under any mix of concurrent requests the ranks stay contiguous and unique."
+    prefix, url = _prefix(), session.target.policies()
+    keys = [f"{prefix}-{index}" for index in range(8)]
+    create = functools.partial(session.request, "POST", url)
+    _at_once([functools.partial(create, json_body=_policy(prefix, i)) for i in range(len(keys))])
+    items = session.request("GET", url).json().get("items", [])
+    problem = _rank_problem(items)
+    if problem:
+        yield Violation(rule, f"after {len(keys)} concurrent creates: {problem}", tuple(session.exchanges))
+    # Re-sending the current order changes nothing, so this is safe on a shared server.
+    current = [p["key"] for p in items if p.get("scope") is not None]
+    _at_once([lambda: session.request("POST", url + "/order", json_body=current) for _ in range(4)])
+    problem = _rank_problem(session.request("GET", url).json().get("items", []))
+    if problem:
+        yield Violation(rule, f"after 4 concurrent orders: {problem}", tuple(session.exchanges))
+    _cleanup(session, None, keys)
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe("unauthenticated", "401 without a token or with a wrong one", probe_unauthenticated),
+    Probe("beta-header", "403 without LD-API-Version: beta", probe_beta_header),
+    Probe(
+        "reader-cannot-write", "403 for a reader on every write", probe_reader_cannot_write, needs="reader"
+    ),
+    Probe("method-not-allowed", "405 with Allow", probe_method_not_allowed),
+    Probe("payload-too-large", "413 above 1 MiB", probe_payload_too_large),
+    Probe("malformed-bodies", "400 for malformed JSON and a wrong Content-Type", probe_malformed_bodies),
+    Probe("isolation", "projects isolated", probe_isolation, needs="two projects"),
+    Probe("concurrent-writes", "concurrent creates and orders keep ranks unique", probe_concurrent_writes),
+)
+
+
+def run_probes(session: Session) -> tuple[list[Violation], list[str]]:
+    """Every probe the target allows: the violations found, and the ids of probes that could not run."""
+    violations: list[Violation] = []
+    skipped: list[str] = []
+    for probe in PROBES:
+        if (probe.needs == "reader" and not session.target.reader_token) or (
+            probe.needs == "two projects" and len(session.target.projects) < 2
+        ):
+            skipped.append(probe.id)
+            continue
+        session.exchanges.clear()
+        violations.extend(replace(violation, probe=probe.id) for violation in probe.check(session))
+    return violations, skipped
