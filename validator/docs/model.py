@@ -17,7 +17,7 @@ from validator.findings import Path, RuleInfo
 from validator.linter.registry import RULES
 from validator.spec import Spec, from_pointer
 
-#: The host the curl examples use: the spec's first server.
+#: The project the curl examples address (their host is the spec's first server).
 CURL_PROJECT = "default"
 
 
