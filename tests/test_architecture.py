@@ -34,6 +34,7 @@ LAYERS = {
     "fuzz": 4,
     "fuzz.target": 4,
     "fuzz.probes": 4,
+    "fuzz.violation": 4,
     "docs": 4,
     "docs.model": 4,
     "docs.markdown": 4,

@@ -16,7 +16,7 @@ def target(server: LiveServer, *, reader: bool = True, projects: int = 2) -> Tar
 
 def test_reference_server_keeps_every_probed_rule(server: LiveServer) -> None:
     violations, skipped = run_probes(Session(target(server)))
-    assert [(v.probe, v.message) for v in violations] == []
+    assert [(v.check, v.message) for v in violations] == []
     assert skipped == []
     # the probes cleaned up after themselves
     assert Session(target(server)).request("GET", target(server).policies()).json()["totalCount"] == 0
@@ -32,6 +32,6 @@ def test_each_zoo_variant_is_found_by_its_probe(name: str) -> None:
     probe_id, wrap = ZOO[name]
     with live_server(wrap=wrap) as broken:
         violations, _ = run_probes(Session(target(broken)))
-    found = [v for v in violations if v.probe == probe_id]
-    assert found, f"{name} went unnoticed; found only {sorted({v.probe for v in violations})}"
+    found = [v for v in violations if v.check == probe_id]
+    assert found, f"{name} went unnoticed; found only {sorted({v.check for v in violations})}"
     assert all(v.rule and v.message and v.exchanges for v in found)

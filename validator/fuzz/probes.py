@@ -16,24 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from validator import spec as spec_module
 from validator.fuzz.target import Exchange, Session
-
-ERROR_CODES = {
-    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 500: "internal_error",
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A contract rule broken: the rule in the contract's words, what happened, and the evidence."""
-
-    rule: str
-    message: str
-    exchanges: tuple[Exchange, ...]
-    #: The probe that found it (set by run_probes).
-    probe: str = ""
+from validator.fuzz.violation import Violation, error_problem, header
 
 
 @dataclass(frozen=True)
@@ -44,29 +28,8 @@ class Probe:
     needs: str = ""  # "reader" or "two projects": skipped (and said so) without it
 
 
-def _header(exchange: Exchange, name: str) -> str | None:
-    return next((value for key, value in exchange.response_headers if key.lower() == name), None)
-
-
-def _error_problem(exchange: Exchange, status: int) -> str | None:
-    """What is wrong with an answer that should be the contract's error ``status``, if anything."""
-    if exchange.status != status:
-        return f"answered {exchange.status or 'nothing'}, expected {status}"
-    if (_header(exchange, "content-type") or "").split(";")[0] != "application/json":
-        return f"the {status} is not application/json"
-    try:
-        body = exchange.json()
-    except ValueError:
-        return f"the {status} body is not JSON"
-    if not spec_module.bundled().schema_validator("Error").is_valid(body):
-        return f"the {status} body does not fit the Error schema: {body!r}"
-    if body.get("code") != ERROR_CODES[status]:
-        return f"the {status} body's code is {body.get('code')!r}, expected {ERROR_CODES[status]!r}"
-    return None
-
-
 def _expect(session: Session, rule: str, exchange: Exchange, status: int) -> Iterator[Violation]:
-    problem = _error_problem(exchange, status)
+    problem = error_problem(exchange, status)
     if problem:
         yield Violation(rule, f"{exchange.method} {exchange.url}: {problem}", tuple(session.exchanges))
 
@@ -149,7 +112,7 @@ def probe_method_not_allowed(session: Session) -> Iterator[Violation]:
     ):
         answer = session.request(method, url + path)
         yield from _expect(session, rule, answer, 405)
-        allow = _header(answer, "allow") or ""
+        allow = header(answer, "allow") or ""
         if answer.status == 405 and allowed not in [part.strip() for part in allow.split(",")]:
             yield Violation(
                 rule, f"{method} {path}: Allow is {allow!r}, missing {allowed}", tuple(session.exchanges)
@@ -269,5 +232,5 @@ def run_probes(session: Session) -> tuple[list[Violation], list[str]]:
             skipped.append(probe.id)
             continue
         session.exchanges.clear()
-        violations.extend(replace(violation, probe=probe.id) for violation in probe.check(session))
+        violations.extend(replace(violation, check=probe.id) for violation in probe.check(session))
     return violations, skipped

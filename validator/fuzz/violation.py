@@ -1,0 +1,54 @@
+"""A broken contract rule and its evidence, and the contract's shape of an error answer (section 3).
+
+Every source of findings (the probes, the oracle, Schemathesis' checks)
+reports a :class:`Violation`; reports are generated from its exchanges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from validator import spec as spec_module
+from validator.fuzz.target import Exchange
+
+ERROR_CODES = {
+    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 500: "internal_error",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A contract rule broken: the rule in the contract's words, what happened, and the evidence.
+
+    ``exchanges`` is the sequence of requests that shows it, from a clean state
+    where the source can make one (the oracle shrinks its sequences).
+    """
+
+    rule: str
+    message: str
+    exchanges: tuple[Exchange, ...]
+    #: Which check found it: a probe id, ``oracle:<rule>`` or ``schemathesis:<check>``.
+    check: str = ""
+
+
+def header(exchange: Exchange, name: str) -> str | None:
+    """The response header ``name`` (lower case), if the answer has it."""
+    return next((value for key, value in exchange.response_headers if key.lower() == name), None)
+
+
+def error_problem(exchange: Exchange, status: int) -> str | None:
+    """What is wrong with an answer that should be the contract's error ``status``, if anything."""
+    if exchange.status != status:
+        return f"answered {exchange.status or 'nothing'}, expected {status}"
+    if (header(exchange, "content-type") or "").split(";")[0] != "application/json":
+        return f"the {status} is not application/json"
+    try:
+        body = exchange.json()
+    except ValueError:
+        return f"the {status} body is not JSON"
+    if not spec_module.bundled().schema_validator("Error").is_valid(body):
+        return f"the {status} body does not fit the Error schema: {body!r}"
+    if body.get("code") != ERROR_CODES.get(status):
+        return f"the {status} body's code is {body.get('code')!r}, expected {ERROR_CODES.get(status)!r}"
+    return None
