@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -129,6 +130,34 @@ def _docs(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _fuzz(args: argparse.Namespace) -> int:
+    try:
+        from validator.fuzz import command
+    except ImportError as error:
+        raise UsageError(
+            f"fuzz needs the fuzz extra: pip install 'release-policy-validator[fuzz]' ({error})"
+        ) from None
+    try:
+        plan = command.plan(args, dict(os.environ))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(f"[{time.monotonic() - started:5.1f}s] {line}", file=sys.stderr, flush=True)
+
+    try:
+        outcome = command.execute(plan, progress)
+    except command.TargetError as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write the reports: {error.strerror or error}") from None
+    _emit(outcome.summary)
+    if outcome.result.violations:
+        return EXIT_FINDINGS
+    return EXIT_USAGE if outcome.result.errors else EXIT_CLEAN
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="release-policy",
@@ -208,6 +237,35 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", default="docs", help="output directory (default ./docs)")
     docs.add_argument("--spec", metavar="PATH", help="the spec to document (default: the bundled one)")
     docs.set_defaults(handler=_docs)
+
+    fuzz = commands.add_parser(
+        "fuzz",
+        help="prove a server keeps the contract (default: the bundled reference server, about a minute)",
+        description=(
+            "Fuzz a release-policies server: contract probes (auth, beta header, roles, 405, 413, bodies,"
+            " isolation, concurrency), a model-based oracle that predicts every answer with the contract's"
+            " state rules, and Schemathesis' four phases. Without --url it fuzzes the bundled reference"
+            " server in-process. The fuzzer owns the first --project: it must be empty (or pass --reset)."
+            " Tokens can also come from RELEASE_POLICY_TOKEN and RELEASE_POLICY_READER_TOKEN."
+        ),
+    )
+    fuzz.add_argument("--url", help="the server's root, e.g. http://127.0.0.1:8080 (paths start /api/v2)")
+    fuzz.add_argument("--token", help="a writer token (sent raw in Authorization)")
+    fuzz.add_argument("--reader-token", help="a reader token: enables the role checks")
+    fuzz.add_argument(
+        "--project", action="append", metavar="KEY", help="the project to fuzz; a second one tests isolation"
+    )
+    fuzz.add_argument("--max-time", type=float, default=60.0, metavar="S", help="time budget (default 60)")
+    fuzz.add_argument("--seed", type=int, help="the seed to reproduce a run (default: random, printed)")
+    fuzz.add_argument("--workers", type=int, default=1, metavar="N", help="Schemathesis workers (default 1)")
+    fuzz.add_argument(
+        "--report", default="", metavar="NAMES", help="extra reports: junit, json (comma-separated)"
+    )
+    fuzz.add_argument(
+        "--report-dir", default="fuzz-report", metavar="DIR", help="where reports go (default ./fuzz-report)"
+    )
+    fuzz.add_argument("--reset", action="store_true", help="delete the project's policies before fuzzing")
+    fuzz.set_defaults(handler=_fuzz)
     return parser
 
 

@@ -1,12 +1,16 @@
-"""Deliberately broken servers: the reference server behind a layer that breaks one contract rule.
+"""Deliberately broken servers: the reference server with one contract rule broken, one kind each.
 
-Each entry maps a name to a wrapper of the ASGI app; the fuzzer's tests
-assert that it finds every one, and finds nothing on the correct server.
+A variant's ``breaks`` runs inside the broken server's own process (see
+``zoo_server.py``): it may patch the state rules, the store or the app there
+without touching the fuzzer's model, and may return an ASGI layer to wrap
+around the app. ``catches`` lists the checks any of which must report it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,10 +19,11 @@ from tests.server.live import READER, WRITER
 Wrapper = Callable[[ASGIApp], ASGIApp]
 
 
-def _headers(scope: Scope, change: Callable[[dict[bytes, bytes]], None]) -> Scope:
-    headers = dict(scope["headers"])
-    change(headers)
-    return {**scope, "headers": list(headers.items())}
+@dataclass(frozen=True)
+class Variant:
+    kind: str
+    catches: frozenset[str]
+    breaks: Callable[[], Wrapper | None]
 
 
 def _requests(change: Callable[[Scope], Scope]) -> Wrapper:
@@ -44,6 +49,15 @@ def _responses(change: Callable[[Message], Message]) -> Wrapper:
     return wrap
 
 
+def _headers(change: Callable[[dict[bytes, bytes]], None]) -> Wrapper:
+    def scoped(scope: Scope) -> Scope:
+        headers = dict(scope["headers"])
+        change(headers)
+        return {**scope, "headers": list(headers.items())}
+
+    return _requests(scoped)
+
+
 def _any_token(headers: dict[bytes, bytes]) -> None:
     if headers.get(b"authorization") not in (WRITER.encode(), READER.encode()):
         headers[b"authorization"] = WRITER.encode()
@@ -56,6 +70,11 @@ def _beta_always(headers: dict[bytes, bytes]) -> None:
 def _reader_is_writer(headers: dict[bytes, bytes]) -> None:
     if headers.get(b"authorization") == READER.encode():
         headers[b"authorization"] = WRITER.encode()
+
+
+def _json_whatever_sent(headers: dict[bytes, bytes]) -> None:
+    if b"content-type" in headers:
+        headers[b"content-type"] = b"application/json"
 
 
 def _status(old: int, new: int) -> Callable[[Message], Message]:
@@ -78,14 +97,212 @@ def _one_project(scope: Scope) -> Scope:
     return {**scope, "path": path, "raw_path": path.encode()}
 
 
-ZOO: dict[str, tuple[str, Wrapper]] = {
-    # name: (the probe that must catch it, the breaking layer)
-    "accepts-any-token": ("unauthenticated", _requests(lambda s: _headers(s, _any_token))),
-    "ignores-beta-header": ("beta-header", _requests(lambda s: _headers(s, _beta_always))),
-    "reader-may-write": ("reader-cannot-write", _requests(lambda s: _headers(s, _reader_is_writer))),
-    "405-without-allow": ("method-not-allowed", _responses(_without_allow)),
-    "413-as-400": ("payload-too-large", _responses(_status(413, 400))),
-    "malformed-json-is-500": ("malformed-bodies", _responses(_status(400, 500))),
-    "errors-as-text": ("unauthenticated", _responses(_errors_as_text)),
-    "projects-shared": ("isolation", _requests(_one_project)),
+def _no_query(scope: Scope) -> Scope:
+    return {**scope, "query_string": b""}
+
+
+def _patch(owner: Callable[[], Any], name: str, make: Callable[[Any], Any]) -> Callable[[], None]:
+    """A ``breaks`` that replaces ``owner().name`` with ``make(original)``; imports happen in the server."""
+
+    def breaks() -> None:
+        where = owner()
+        setattr(where, name, make(getattr(where, name)))
+
+    return breaks
+
+
+def _state() -> Any:
+    from validator import state
+
+    return state
+
+
+def _app() -> Any:
+    from validator.server import app
+
+    return app
+
+
+def _put_not_stored(update: Any) -> Any:
+    return lambda self, key, fields: (self, update(self, key, fields)[1])
+
+
+def _put_merges(update: Any) -> Any:
+    return lambda self, key, fields: update(self, key, {**self.get(key).fields, **fields})
+
+
+def _create_overwrites(create: Any) -> Any:
+    def created(self: Any, policy_id: str, key: str, fields: Any) -> Any:
+        if any(policy.key == key for policy in self.policies):
+            return self.update(key, fields)
+        return create(self, policy_id, key, fields)
+
+    return created
+
+
+def _rank_collides(create: Any) -> Any:
+    def created(self: Any, policy_id: str, key: str, fields: Any) -> Any:
+        after, policy = create(self, policy_id, key, fields)
+        if policy.rank > 1:
+            moved = replace(policy, rank=policy.rank - 1)
+            return type(self)((*(p for p in after.policies if p.key != key), moved)), moved
+        return after, policy
+
+    return created
+
+
+def _delete_leaves_gap(delete: Any) -> Any:
+    return lambda self, key: (self.get(key), type(self)(tuple(p for p in self.policies if p.key != key)))[1]
+
+
+def _order_forgives_missing(reorder: Any) -> Any:
+    def ordered(self: Any, keys: Any) -> Any:
+        listed = list(keys)
+        missing = [p.key for p in self.scoped if p.key not in listed]
+        return reorder(self, listed + missing)
+
+    return ordered
+
+
+def _crashes_on_non_ascii(body: Any) -> Any:
+    async def read(self: Any, request: Any) -> Any:
+        data = await body(self, request)
+        if any(ord(char) > 127 for char in str(data)):
+            raise RuntimeError("the storage layer cannot encode this")
+        return data
+
+    return read
+
+
+def _error_without_code(error: Any) -> Any:
+    return lambda failure: _app()._json(failure.status, {"message": failure.message}, failure.headers)
+
+
+def _racy_submit(submit: Any) -> Any:
+    """The operation runs on the project as it was when the request came, not as it is at the write."""
+
+    def racing(self: Any, project: str, operation: Any) -> Any:
+        snapshot = self._cache.get(project, _state().Project())
+        try:
+            after, result = operation(snapshot)
+        except Exception:  # noqa: BLE001 - refused: let the real path answer it
+            return submit(self, project, operation)
+        return submit(self, project, lambda state: (after, result))
+
+    return racing
+
+
+def _store() -> Any:
+    from validator.server.store import Store
+
+    return Store
+
+
+def _state_patch(name: str, make: Callable[[Any], Any]) -> Callable[[], None]:
+    return _patch(lambda: _state().Project, name, make)
+
+
+def _app_patch(owner: str, name: str, make: Callable[[Any], Any]) -> Callable[[], None]:
+    return _patch(lambda: getattr(_app(), owner) if owner else _app(), name, make)
+
+
+def _wrapping(wrapper: Wrapper) -> Callable[[], Wrapper]:
+    return lambda: wrapper
+
+
+def _rankless() -> None:
+    state = _state()
+    original = state.Policy.to_json
+    state.Policy.to_json = lambda self: {k: v for k, v in original(self).items() if k != "rank"}
+
+
+def _unbounded() -> None:
+    app = _app()
+    original = app.schema_errors
+    app.schema_errors = lambda validator, body: (
+        e for e in original(validator, body) if e.keyword != "maximum"
+    )
+
+
+def _racy() -> None:
+    _patch(_store, "submit", _racy_submit)()
+
+
+V = Variant
+ZOO: Mapping[str, Variant] = {
+    "accepts-any-token": V("auth", frozenset({"unauthenticated"}), _wrapping(_headers(_any_token))),
+    "ignores-beta-header": V("headers", frozenset({"beta-header"}), _wrapping(_headers(_beta_always))),
+    "reader-may-write": V(
+        "roles", frozenset({"reader-cannot-write"}), _wrapping(_headers(_reader_is_writer))
+    ),
+    "405-without-allow": V(
+        "headers", frozenset({"method-not-allowed"}), _wrapping(_responses(_without_allow))
+    ),
+    "413-as-400": V(
+        "status codes", frozenset({"payload-too-large"}), _wrapping(_responses(_status(413, 400)))
+    ),
+    "create-answers-200": V(
+        "status codes",
+        frozenset({"oracle:valid-accepted", "schemathesis:status_code_conformance"}),
+        _wrapping(_responses(_status(201, 200))),
+    ),
+    "malformed-json-is-500": V(
+        "robustness", frozenset({"malformed-bodies"}), _wrapping(_responses(_status(400, 500)))
+    ),
+    "ignores-content-type": V(
+        "content type", frozenset({"malformed-bodies"}), _wrapping(_headers(_json_whatever_sent))
+    ),
+    "errors-as-text": V(
+        "error shape", frozenset({"unauthenticated"}), _wrapping(_responses(_errors_as_text))
+    ),
+    "error-without-code": V(
+        "error shape",
+        frozenset({"unauthenticated", "oracle:error-shape", "schemathesis:release_policy_error_body"}),
+        _app_patch("", "_error", _error_without_code),
+    ),
+    "projects-shared": V("isolation", frozenset({"isolation"}), _wrapping(_requests(_one_project))),
+    "list-ignores-exclude-default": V("list", frozenset({"oracle:list"}), _wrapping(_requests(_no_query))),
+    "allocation-unbounded": V(
+        "validation gap",
+        frozenset({"oracle:invalid-rejected", "schemathesis:negative_data_rejection"}),
+        _unbounded,
+    ),
+    "rank-missing": V(
+        "response shape",
+        frozenset({"oracle:ranks", "oracle:response-schema", "schemathesis:response_schema_conformance"}),
+        _rankless,
+    ),
+    "put-not-stored": V(
+        "persistence",
+        frozenset({"oracle:read-your-writes"}),
+        _state_patch("update", _put_not_stored),
+    ),
+    "duplicate-key-overwrites": V(
+        "uniqueness",
+        frozenset({"oracle:unique-keys"}),
+        _state_patch("create", _create_overwrites),
+    ),
+    "two-defaults": V(
+        "default policy",
+        frozenset({"oracle:one-default"}),
+        _state_patch("_refuse_second_default", lambda original: lambda self, key: None),
+    ),
+    "new-rank-collides": V("ranks", frozenset({"oracle:ranks"}), _state_patch("create", _rank_collides)),
+    "order-forgives-missing": V(
+        "order",
+        frozenset({"oracle:order-rejects"}),
+        _state_patch("reorder", _order_forgives_missing),
+    ),
+    "put-merges": V("PUT semantics", frozenset({"oracle:put-replaces"}), _state_patch("update", _put_merges)),
+    "delete-leaves-gap": V(
+        "delete",
+        frozenset({"oracle:ranks", "oracle:delete-removes"}),
+        _state_patch("delete", _delete_leaves_gap),
+    ),
+    "unicode-crashes": V(
+        "robustness",
+        frozenset({"oracle:valid-accepted", "schemathesis:not_a_server_error"}),
+        _app_patch("_Endpoint", "_body", _crashes_on_non_ascii),
+    ),
+    "racy-writes": V("concurrency", frozenset({"concurrent-writes"}), _racy),
 }

@@ -52,6 +52,17 @@ class Session:
     target: Target
     timeout: float = 30.0
     exchanges: list[Exchange] = field(default_factory=list)
+    #: One pooled client: a new connection per request would make a search several times slower.
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0), repr=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def headers(
         self, role: str | None = "writer", *, token: str | None = None, beta: str | None = "beta"
@@ -83,7 +94,7 @@ class Session:
             content = json.dumps(json_body).encode()
             sent.setdefault("Content-Type", "application/json")
         try:
-            response = httpx.request(method, url, headers=sent, content=content, timeout=self.timeout)
+            response = self.client.request(method, url, headers=sent, content=content, timeout=self.timeout)
             exchange = Exchange(
                 method, url, tuple(sent.items()), content, response.status_code,
                 tuple(response.headers.items()), response.content,

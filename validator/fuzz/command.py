@@ -1,0 +1,110 @@
+"""The ``fuzz`` command's work, without printing: resolve the target, run, write reports, summarize.
+
+``cli.py`` parses the arguments, prints and picks the exit code; this module
+turns the arguments into a :class:`Plan` and a run into an :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator.fuzz.local import LocalServerError, reference_server
+from validator.fuzz.reports import REPORTS, write_reproductions
+from validator.fuzz.run import FuzzOptions, FuzzResult, TargetError, fuzz
+from validator.fuzz.target import Target
+
+TOKEN_VARIABLE, READER_TOKEN_VARIABLE = "RELEASE_POLICY_TOKEN", "RELEASE_POLICY_READER_TOKEN"
+
+__all__ = ["Outcome", "Plan", "TargetError", "execute", "plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: Target | None  # None: the in-process reference server
+    options: FuzzOptions
+    reports: tuple[str, ...]
+    report_dir: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: FuzzResult
+    summary: str
+    written: tuple[Path, ...]
+
+
+def plan(args: argparse.Namespace, environment: Mapping[str, str]) -> Plan:
+    """The run the arguments ask for; ValueError says what is wrong with them."""
+    reports = tuple(name.strip() for name in args.report.split(",") if name.strip())
+    unknown = [name for name in reports if name not in REPORTS]
+    if unknown:
+        raise ValueError(f"unknown report {unknown[0]!r}; choose from {', '.join(REPORTS)}")
+    if args.max_time <= 0 or args.workers < 1:
+        raise ValueError("--max-time must be positive and --workers at least 1")
+    seed = args.seed if args.seed is not None else random.randrange(2**32)  # noqa: S311 - a seed to rerun, not a secret
+    options = FuzzOptions(seed=seed, max_time=args.max_time, workers=args.workers, reset=args.reset)
+    target = None
+    if args.url:
+        if not args.url.startswith(("http://", "https://")):
+            raise ValueError(f"--url must start with http:// or https://, not {args.url!r}")
+        token = args.token or environment.get(TOKEN_VARIABLE)
+        if not token:
+            raise ValueError(f"--url needs a writer token: --token or {TOKEN_VARIABLE}")
+        projects = tuple(dict.fromkeys(args.project or ["default"]))
+        reader = args.reader_token or environment.get(READER_TOKEN_VARIABLE)
+        target = Target(args.url.rstrip("/"), token, projects, reader)
+    elif args.token or args.reader_token or args.project:
+        raise ValueError("--token, --reader-token and --project go with --url")
+    return Plan(target, options, reports, Path(args.report_dir))
+
+
+@contextmanager
+def _target(plan: Plan) -> Iterator[Target]:
+    if plan.target is not None:
+        yield plan.target
+        return
+    try:
+        with reference_server() as local:
+            yield local
+    except LocalServerError as error:
+        raise TargetError(str(error)) from None
+
+
+def execute(plan: Plan, progress: Callable[[str], None]) -> Outcome:
+    with _target(plan) as target:
+        progress(f"fuzzing {target.url} (project {target.projects[0]}), seed {plan.options.seed}")
+        result = fuzz(target, plan.options, progress)
+        written: list[Path] = []
+        if result.violations:
+            written += write_reproductions(result, target, plan.options.seed, plan.report_dir)
+        for name in plan.reports:
+            filename, render = REPORTS[name]
+            plan.report_dir.mkdir(parents=True, exist_ok=True)
+            path = plan.report_dir / filename
+            path.write_text(render(result, plan.options.seed))
+            written.append(path)
+    return Outcome(result, summary(result, plan, target, written), tuple(written))
+
+
+def summary(result: FuzzResult, plan: Plan, target: Target, written: list[Path]) -> str:
+    stats = ", ".join(f"{value:g} {name}" for name, value in result.stats.items())
+    lines = [f"release-policy fuzz of {target.url}: {stats}"]
+    for violation in result.violations:
+        lines += [
+            "",
+            f"VIOLATION {violation.check}: {violation.message}",
+            f"  rule: {violation.rule}",
+            f"  shown by {len(violation.exchanges)} request(s)",
+        ]
+    lines += [f"skipped: {probe} (needs a reader token or a second project)" for probe in result.skipped]
+    lines += [f"error: {error}" for error in result.errors]
+    if written:
+        lines += ["", f"reports in {plan.report_dir}/: " + ", ".join(path.name for path in written)]
+    verdict = f"{len(result.violations)} violation(s)" if result.violations else "no violation"
+    lines += ["", f"{verdict}; rerun with --seed {plan.options.seed}"]
+    return "\n".join(lines)

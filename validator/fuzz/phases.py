@@ -1,0 +1,245 @@
+"""Schemathesis' phases (examples, coverage, fuzzing, stateful) and checks, configured to the contract.
+
+Schemathesis generates the requests and judges the answers; this module only
+tells it what the contract allows (CONTRACT.md sections 2, 3 and 5) and turns
+each failure into a :class:`Violation` with the exchanges that reproduce it.
+Only the fuzz command imports it, so the lint path never loads Schemathesis.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+from schemathesis.engine.recorder import ScenarioRecorder
+from schemathesis.engine.run import PhaseName
+
+from validator import spec as spec_module
+from validator.fuzz.target import BASE, Exchange, Target
+from validator.fuzz.violation import Violation, error_problem
+
+ERROR_BODY_CHECK = "release_policy_error_body"
+CONTRACT = (
+    "The contract is what a server must accept and reject. It is exactly what the OpenAPI document says."
+)
+AUTH = "Authorization: <token>: the raw token, no Bearer prefix. Missing or unknown: 401."
+BETA = "LD-API-Version: beta on every request. Missing or any other value: 403."
+LOST = "No acknowledged write (a 2xx answer) is lost."
+ALLOW = "A method that a path does not serve answers 405 with an Allow header."
+#: Schemathesis check -> the contract rule it enforces, in CONTRACT.md's words (any other check: CONTRACT).
+RULES = {
+    "not_a_server_error": CONTRACT,
+    "status_code_conformance": CONTRACT,
+    "response_schema_conformance": CONTRACT,
+    "response_headers_conformance": CONTRACT,
+    "negative_data_rejection": CONTRACT,
+    "positive_data_acceptance": "No server-side rule may reject a schema-valid body with 400, except the "
+    "stateful rules in section 5.",
+    "content_type_conformance": "Every response that has a body is application/json.",
+    "use_after_free": LOST,
+    "ensure_resource_availability": LOST,
+    "ignored_auth": AUTH,
+    "missing_required_header": f"{AUTH} {BETA}",
+    "unsupported_method": ALLOW,
+    "allow_header_conformance": ALLOW,
+    ERROR_BODY_CHECK: 'Every error body is JSON: {"code": string, "message": string}, both required, plus an '
+    "optional id string. Codes: 400 invalid_request, 401 unauthorized, 403 forbidden, 404 not_found, 405 "
+    "method_not_allowed, 409 conflict, 413 payload_too_large, 500 internal_error.",
+}
+#: The phases that send test cases (probing and schema analysis only prepare the run).
+TESTING = frozenset({PhaseName.EXAMPLES, PhaseName.COVERAGE, PhaseName.FUZZING, PhaseName.STATEFUL_TESTING})
+
+
+@dataclass(frozen=True)
+class PhasesResult:
+    """What one run of the phases found."""
+
+    violations: tuple[Violation, ...]
+    #: How many test cases (requests generated) Schemathesis ran and the server answered.
+    test_cases: int
+    #: Engine and network errors worded for a human (not violations), e.g. connection refused.
+    errors: tuple[str, ...]
+
+
+def _exchange(response: schemathesis.Response) -> Exchange:
+    request = response.request
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    return Exchange(
+        str(request.method), str(request.url),
+        tuple((name, value if isinstance(value, str) else value.decode("latin-1"))
+              for name, value in request.headers.items()),
+        body if isinstance(body, bytes) else None, response.status_code,
+        tuple((name, value) for name, values in response.headers.items() for value in values),
+        response.content,
+    )  # fmt: skip
+
+
+# Registered once, at import (Schemathesis accepts a re-registration from the same module). Its
+# registry is global, so the check leaves the operations of any other API alone.
+@schemathesis.check
+def release_policy_error_body(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    """Section 3: every 4xx and 5xx answer is the JSON ``{code, message}`` with its status's code."""
+    if response.status_code < 400 or not case.operation.path.startswith(BASE.format(project="{projectKey}")):
+        return None
+    problem = error_problem(_exchange(response), response.status_code)
+    if problem:
+        raise AssertionError(problem)
+    return True
+
+
+def _config(target: Target, seed: int, examples: int, max_time: float | None, workers: int) -> dict[str, Any]:
+    """The run's configuration, as a ``schemathesis.toml`` would hold it.
+
+    Every built-in check runs; those below expect the contract's statuses rather than Schemathesis'
+    generic ones. A 5xx is in each list because ``not_a_server_error`` reports it, once.
+    ``max_response_time`` stays off: the contract sets no time limit.
+    """
+    # 413 is how the contract answers a schema-valid body over 1 MiB; 3xx and 429 it never answers.
+    accepted = ["2xx", "401", "403", "404", "409", "413", "5xx"]
+    config: dict[str, Any] = {
+        "seed": seed,
+        "base-url": target.url,
+        "workers": workers,
+        # Same seed, same run: nothing replayed from an earlier run (and nothing written to disk).
+        "cache": {"enabled": False},
+        "generation": {"max-examples": examples, "database": "none"},
+        # The fuzzer owns this project; no request may touch another one.
+        "parameters": {"path.projectKey": target.projects[0]},
+        "auth": {"openapi": {"ApiKey": {"api_key": target.token}}},  # the spec's one security scheme
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": accepted},
+            # Section 3's order of checks: a bad request stops at 401, 403, 404, 413 or 400, never later.
+            "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "413", "5xx"]},
+            "missing_required_header": {"expected-statuses": ["403"]},
+        },
+        "operations": [
+            {
+                # Section 5: an order that is not exactly the project's scoped keys is a stateful 400.
+                "include-operation-id": "PostReleasePoliciesOrder",
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*accepted, "400"]}},
+            }
+        ],
+    }
+    if max_time is not None:
+        # Whole seconds; Schemathesis splits them among the phases and fuzzes until they are spent.
+        config["max-time"] = max(1, math.ceil(max_time))
+    return config
+
+
+def _steps(recorder: ScenarioRecorder, phase: PhaseName, case_id: str, related: tuple[str, ...]) -> list[str]:
+    """The cases that reproduce a failure: a stateful scenario's steps up to it, else its own chain."""
+    if phase == PhaseName.STATEFUL_TESTING:
+        ids = list(recorder.cases)
+        return ids[: ids.index(case_id) + 1]
+    return [case.id for case in recorder.iter_chain_cases(case_id=case_id, related_case_ids=related)]
+
+
+def _violations(recorder: ScenarioRecorder, phase: PhaseName) -> Iterator[tuple[Hashable, Violation]]:
+    """Each failure of a scenario, keyed by its check, its answer's status and Schemathesis' identity.
+
+    Schemathesis deems two failures the same when they are of one kind on one operation (a schema
+    error at one schema keyword, a custom check's one ``raise``). The message alone would not do:
+    schema errors quote the generated value and error bodies carry a random id.
+    """
+    for case_id, checks in recorder.checks.items():
+        for check in checks:
+            if check.failure_info is None:
+                continue
+            failure = check.failure_info.failure
+            failing = failure.case_id or case_id
+            operation = recorder.cases[failing].value.operation.label
+            # A custom check's title only says "Custom check failed" and its name; the message says it all.
+            title = "" if check.name == ERROR_BODY_CHECK else failure.title
+            detail = failure.message.splitlines()[0] if failure.message else ""
+            exchanges = tuple(
+                _exchange(response)
+                for step in _steps(recorder, phase, failing, failure.related_case_ids())
+                if (response := recorder.find_response(case_id=step)) is not None
+            )
+            message = ": ".join(part for part in (operation, title, detail) if part)
+            answer = recorder.find_response(case_id=failing)
+            status = answer.status_code if answer is not None else 0
+            violation = Violation(
+                RULES.get(check.name, CONTRACT), message, exchanges, f"schemathesis:{check.name}"
+            )
+            yield (check.name, status, failure), violation
+
+
+def _keep_shortest(kept: dict[Hashable, Violation], key: Hashable, violation: Violation) -> None:
+    if key not in kept or len(violation.exchanges) < len(kept[key].exchanges):
+        kept[key] = violation
+
+
+def _progress(event: events.EngineEvent) -> str | None:
+    """A line on a testing phase's start and end, and on each operation it tested."""
+    if isinstance(event, events.PhaseStarted) and event.phase.name in TESTING:
+        return f"{event.phase.name.value}: started"
+    if isinstance(event, events.PhaseFinished) and event.phase.name in TESTING:
+        return f"{event.phase.name.value}: finished, {event.status.value}"
+    if isinstance(event, events.ScenarioFinished) and event.phase in TESTING and event.label is not None:
+        return f"{event.phase.value}: {event.label}: {event.status.value}"
+    return None
+
+
+def _error(event: events.NonFatalError) -> str:
+    extras = event.info.extras
+    return f"{event.label}: {event.info.title}: {event.info.message}" + (f" ({extras[0]})" if extras else "")
+
+
+def run_phases(
+    target: Target,
+    *,
+    seed: int,
+    max_examples: int,
+    max_time: float | None = None,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> PhasesResult:
+    """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen."""
+    say = progress or (lambda _: None)
+    config = SchemathesisConfig.from_dict(_config(target, seed, max_examples, max_time, workers))
+    # Schemathesis changes the document it is given, and the bundled spec is shared by the process.
+    data = copy.deepcopy(dict(spec_module.bundled().data))
+    stream = from_schema(schemathesis.openapi.from_dict(data, config=config)).execute()
+    found: dict[Hashable, Violation] = {}
+    errors: dict[str, None] = {}
+    answered = 0
+    stopped = interrupted = False
+    try:
+        for event in stream:
+            line = _progress(event)
+            if line is not None:
+                say(line)
+            if isinstance(event, events.ScenarioFinished) and event.phase in TESTING:
+                recorder = event.recorder
+                answered += sum(1 for done in recorder.interactions.values() if done.response is not None)
+                for key, violation in _violations(recorder, event.phase):
+                    _keep_shortest(found, key, violation)
+            elif isinstance(event, events.NonFatalError):
+                errors[_error(event)] = None
+                # A network error (requests' are OSErrors) before any answer: nothing listens there,
+                # and the other phases would only generate requests nobody answers.
+                if isinstance(event.value, OSError) and not answered:
+                    stopped = True
+                    stream.stop()
+            elif isinstance(event, events.FatalError):
+                errors[f"Schemathesis stopped: {event.exception}"] = None
+            elif isinstance(event, events.Interrupted):
+                # Schemathesis catches Ctrl-C (and reports our own stop the same way).
+                interrupted |= not stopped
+    finally:
+        stream.stop()
+    if interrupted:
+        raise KeyboardInterrupt  # the caller decides what an interrupted run means
+    distinct: dict[Hashable, Violation] = {}
+    for violation in found.values():
+        _keep_shortest(distinct, (violation.check, violation.message), violation)
+    return PhasesResult(tuple(distinct.values()), answered, tuple(errors))

@@ -1,0 +1,129 @@
+"""One fuzz run: a preflight, the contract probes, the model-based oracle, then Schemathesis' phases.
+
+The fuzzer owns the target's first project: it must be empty at the start
+(``reset=True`` empties it), every oracle sequence starts from empty, and the
+project is emptied again at the end. The other projects are only read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from validator.fuzz.oracle import ResetFailed, Run, run_oracle
+from validator.fuzz.probes import run_probes
+from validator.fuzz.steps import Step
+from validator.fuzz.target import Session, Target
+from validator.fuzz.violation import Violation
+
+#: The share of the time left after the probes that the oracle gets; Schemathesis gets the rest.
+ORACLE_SHARE = 0.5
+
+
+class TargetError(Exception):
+    """The target cannot be fuzzed as given: unreachable, a refused token, a project not empty."""
+
+
+@dataclass(frozen=True)
+class FuzzOptions:
+    seed: int
+    max_time: float = 60.0
+    workers: int = 1
+    #: Upper bounds that make a run's amount of work fixed (the zoo tests use them); time still bounds it.
+    oracle_sequences: int = 1_000_000
+    phase_examples: int = 25
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class FuzzResult:
+    violations: tuple[Violation, ...]
+    skipped: tuple[str, ...]
+    errors: tuple[str, ...]
+    stats: Mapping[str, float]
+    #: The oracle's minimal steps by check, for the pytest reproductions.
+    steps: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
+
+
+def preflight(session: Session, *, reset: bool) -> None:
+    target = session.target
+    for project in target.projects:
+        answer = session.request("GET", target.policies(project))
+        if answer.status == 0:
+            raise TargetError(f"cannot connect to {target.url}")
+        if answer.status in (401, 403):
+            raise TargetError(f"{target.url} refused the token ({answer.status}) for project {project}")
+        if answer.status != 200:
+            raise TargetError(f"GET {target.policies(project)} answered {answer.status}, expected 200")
+    held = answer_count(session)
+    if held and not reset:
+        raise TargetError(
+            f"project {target.projects[0]} holds {held} policies; the fuzzer needs an empty project it may "
+            "change (pass --reset to delete them first)"
+        )
+
+
+def answer_count(session: Session) -> int:
+    try:
+        return int(session.request("GET", session.target.policies()).json().get("totalCount", 0))
+    except (ValueError, AttributeError, TypeError):
+        return 0
+
+
+def fuzz(target: Target, options: FuzzOptions, progress: Callable[[str], None] | None = None) -> FuzzResult:
+    """Every check against ``target``; raises :class:`TargetError` if it cannot start."""
+    started = time.monotonic()
+    deadline = started + options.max_time
+    say = progress or (lambda line: None)
+    with Session(target) as session:
+        preflight(session, reset=options.reset)
+        errors = _empty(session)
+        if errors:
+            raise TargetError(errors[0])
+        say("probes: auth, beta header, roles, 405, 413, bodies, isolation, concurrency")
+        violations, skipped = run_probes(session)
+        left = max(deadline - time.monotonic(), 1.0)
+        say(f"oracle: model-based sequences for {left * ORACLE_SHARE:.0f} s")
+        oracle = run_oracle(
+            session, seed=options.seed, max_examples=options.oracle_sequences,
+            max_time=left * ORACLE_SHARE, progress=say,
+        )  # fmt: skip
+        violations += oracle.violations
+        errors += _empty(session)
+        from validator.fuzz.phases import run_phases
+
+        left = max(deadline - time.monotonic(), 1.0)
+        say(f"schemathesis: examples, coverage, fuzzing and stateful phases for {left:.0f} s")
+        phases = run_phases(
+            target, seed=options.seed, max_examples=options.phase_examples, max_time=left,
+            workers=options.workers, progress=say,
+        )  # fmt: skip
+        violations += phases.violations
+        errors += phases.errors + _empty(session)
+    stats = {
+        "seconds": round(time.monotonic() - started, 1),
+        "oracle sequences": oracle.sequences,
+        "oracle requests": oracle.requests,
+        "schemathesis test cases": phases.test_cases,
+    }
+    return FuzzResult(tuple(_distinct(violations)), tuple(skipped), errors, stats, oracle.steps)
+
+
+def _empty(session: Session) -> tuple[str, ...]:
+    try:
+        Run(session).start()
+    except ResetFailed as error:
+        return (f"cannot empty project {session.target.projects[0]}: {error}",)
+    return ()
+
+
+def _distinct(violations: list[Violation]) -> list[Violation]:
+    """Each violation once: the first of each check and message."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for violation in violations:
+        if (violation.check, violation.message) not in seen:
+            seen.add((violation.check, violation.message))
+            kept.append(violation)
+    return kept
