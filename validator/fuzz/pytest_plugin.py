@@ -4,7 +4,9 @@
 tests (``validator/fuzz/contract_tests.py``: one per probe, the oracle, and
 Schemathesis' phases) to the run; ``--release-policy`` adds them against the
 in-process reference server. The ``release_policy_target`` fixture is also
-what the reproductions a fuzz run writes use. Nothing heavy is imported
+what the reproductions a fuzz run writes use; they take the server from the
+environment (``RELEASE_POLICY_URL``, ``RELEASE_POLICY_TOKEN``), like the curl
+scripts, so running one does not add the whole contract suite. Nothing heavy is imported
 until a test asks for it, so having the plugin installed costs nothing.
 """
 
@@ -55,14 +57,14 @@ def release_policy_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     from validator.fuzz.local import reference_server
     from validator.fuzz.target import Target
 
-    url = pytestconfig.getoption("release_policy_url")
+    url = pytestconfig.getoption("release_policy_url") or os.environ.get("RELEASE_POLICY_URL")
     if not url:
         with reference_server() as local:
             yield local
         return
     token = pytestconfig.getoption("release_policy_token") or os.environ.get("RELEASE_POLICY_TOKEN")
     if not token:
-        raise pytest.UsageError("--release-policy-url needs --release-policy-token (or RELEASE_POLICY_TOKEN)")
+        raise pytest.UsageError("a release-policy URL needs --release-policy-token (or RELEASE_POLICY_TOKEN)")
     reader = pytestconfig.getoption("release_policy_reader_token") or os.environ.get(
         "RELEASE_POLICY_READER_TOKEN"
     )

@@ -108,7 +108,8 @@ def pytest_test(violation: Violation, result: FuzzResult, target: Target, seed: 
     return (
         f'"""{violation.check}: {violation.message}\n\n{doc}\n\n'
         f"Found by release-policy fuzz --seed {seed}. Passes on a server that keeps the contract;\n"
-        'run it with: pytest THIS_FILE --release-policy-url URL --release-policy-token TOKEN\n"""\n\n'
+        "Run it with: RELEASE_POLICY_URL=URL RELEASE_POLICY_TOKEN=T pytest THIS_FILE\n"
+        '(without a URL it runs against the in-process reference server)\n"""\n\n'
         f"from validator.fuzz.reproduce import {name}\n\n\n"
         f"def test_{slug(violation.check)}(release_policy_target):  # type: ignore[no-untyped-def]\n"
         f"    {call}\n"

@@ -79,21 +79,21 @@ def contract_problem(answer: Exchange) -> str | None:
         return f"{where}: {problem}" if problem else None
     if str(answer.status) not in operation.responses:
         return f"{where}: answered {answer.status}, which the operation does not document"
-    if answer.status >= 400:
-        problem = error_problem(answer, answer.status)
-        return f"{where}: {problem}" if problem else _acceptance(operation.operation_id, answer)
-    if answer.status == 204:
-        return None
+    problem = error_problem(answer, answer.status) if answer.status >= 400 else None
+    if problem:
+        return f"{where}: {problem}"
+    acceptance = _acceptance(operation.operation_id, answer)
+    if acceptance or answer.status >= 204:
+        return acceptance
     try:
         body = answer.json()
     except ValueError:
         return f"{where}: the {answer.status} body is not JSON"
-    error = next(
-        iter(contract.response_validator(operation.operation_id, answer.status).iter_errors(body)), None
+    validator = contract.response_validator(operation.operation_id, answer.status)
+    error = next(iter(validator.iter_errors(body)), None)
+    return (
+        None if error is None else f"{where}: the {answer.status} body does not fit the spec: {error.message}"
     )
-    if error is not None:
-        return f"{where}: the {answer.status} body does not fit the spec: {error.message}"
-    return _acceptance(operation.operation_id, answer)
 
 
 def _acceptance(operation_id: str, answer: Exchange) -> str | None:
