@@ -165,8 +165,9 @@ def run_oracle(
     while counts["sequences"] < max_examples and len(found) < MAX_FINDINGS and not stopped:
         left = deadline - time.monotonic()
         each = (time.monotonic() - started) / max(counts["sequences"], 1)
+        # The first batch runs whatever the time: a search of no sequence would prove nothing.
         size = min(max_examples - counts["sequences"], 50, int(left / each) if counts["sequences"] else 10)
-        if left <= 0 or size < 1:
+        if counts["sequences"] and (left <= 0 or size < 1):
             break
         search = settings(
             max_examples=size, database=None, deadline=None, phases=[Phase.generate],

@@ -1,0 +1,64 @@
+"""The pytest plugin: the contract checks as tests of another suite, against a URL or the reference server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fuzz.zoo_server import variant_server
+from tests.server.live import READER, WRITER
+
+
+def _pytest(directory: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RELEASE_POLICY_")}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "--release-policy-max-time=8"]
+    return subprocess.run(
+        [*command, *options],
+        cwd=directory, env=environment, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def _own_suite(directory: Path) -> Path:
+    (directory / "test_own.py").write_text("def test_own():\n    assert True\n")
+    return directory
+
+
+def test_without_the_option_a_suite_is_left_alone(tmp_path: Path) -> None:
+    run = _pytest(_own_suite(tmp_path))
+    assert run.returncode == 0, run.stdout
+    assert "1 passed" in run.stdout
+    assert "contract_tests" not in run.stdout
+
+
+def test_the_checks_join_a_suite_against_the_reference_server(tmp_path: Path) -> None:
+    run = _pytest(_own_suite(tmp_path), "--release-policy")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PASSED test_own.py::test_own" in run.stdout
+    for check in (
+        "test_probe[unauthenticated]",
+        "test_probe[isolation]",
+        "test_oracle",
+        "test_schemathesis_phases",
+    ):
+        assert f"PASSED ::{check}" in run.stdout, run.stdout
+
+
+def test_a_broken_server_fails_the_check_that_covers_it(tmp_path: Path) -> None:
+    with variant_server("reader-may-write") as url:
+        run = _pytest(
+            _own_suite(tmp_path), "--release-policy-url", url, "--release-policy-token", WRITER,
+            "--release-policy-reader-token", READER,
+        )  # fmt: skip
+    assert run.returncode == 1, run.stdout
+    assert "FAILED" in run.stdout
+    assert "test_probe[reader-cannot-write]" in run.stdout
+    assert "A reader may call the two GET operations" in run.stdout
+    assert "PASSED test_own.py::test_own" in run.stdout
+
+
+def test_a_missing_token_is_a_usage_error(tmp_path: Path) -> None:
+    run = _pytest(_own_suite(tmp_path), "--release-policy-url", "http://127.0.0.1:9")
+    assert run.returncode != 0
+    assert "needs --release-policy-token" in run.stdout + run.stderr
