@@ -108,6 +108,8 @@ def _config(target: Target, seed: int, examples: int, max_time: float | None, wo
         "seed": seed,
         "base-url": target.url,
         "workers": workers,
+        # Every distinct failure of an operation, not only the first one that Schemathesis meets.
+        "continue-on-failure": True,
         # Same seed, same run: nothing replayed from an earlier run (and nothing written to disk).
         "cache": {"enabled": False},
         "generation": {"max-examples": examples, "database": "none"},
