@@ -114,3 +114,13 @@ def test_library_never_prints_or_exits(module: str) -> None:
         if isinstance(node, ast.Call)
     }
     assert not calls & {"print", "exit", "_exit"}, module
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m.startswith(("fuzz", "server"))])
+def test_the_fuzzer_and_the_server_stay_apart(module: str) -> None:
+    """The fuzzer tests any server, so it knows the reference server only as its default target."""
+    imported = project_imports(source_of(module))
+    if module.startswith("server"):
+        assert not {name for name in imported if name.startswith("fuzz")}, module
+    elif module != "fuzz.local":
+        assert not {name for name in imported if name.startswith("server")}, module

@@ -16,7 +16,7 @@ from validator.fuzz.run import FuzzOptions, FuzzResult, fuzz
 from validator.fuzz.target import Target
 
 #: The fixed budget of every zoo run: small enough for CI, the same on every machine.
-BUDGET = FuzzOptions(seed=20261125, max_time=600, oracle_sequences=150, phase_examples=5, fixed_work=True)
+BUDGET = FuzzOptions(seed=20261125, max_time=600, oracle_sequences=250, phase_examples=5, fixed_work=True)
 
 
 def _fuzz(name: str, options: FuzzOptions = BUDGET) -> FuzzResult:

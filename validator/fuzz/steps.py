@@ -160,6 +160,7 @@ def _steps(
     scoped_create = st.tuples(st.sampled_from(bodies.scoped), new_keys).map(
         lambda drawn: Step("create", body=_with_key(*drawn))
     )
+    listing = st.builds(lambda flag: Step("list", exclude_default=flag), st.booleans())
     # Hypothesis favours a one_of's first branch: a scoped create moves the state furthest.
     return st.one_of(
         scoped_create,
@@ -171,6 +172,7 @@ def _steps(
         st.builds(lambda key, body: Step("put", key, body), keys, st.sampled_from(bodies.bad_put)),
         st.builds(lambda key: Step("delete", key), keys),
         st.builds(lambda key: Step("get", key), keys),
-        st.builds(lambda flag: Step("list", exclude_default=flag), st.booleans()),
+        listing,
+        listing,  # reads often: a wrong rank or a lost write shows before a later step hides it
         st.builds(lambda body: Step("order", body=body), _order(scoped, default)),
     )
