@@ -1,6 +1,8 @@
-"""The fuzzer (in progress): checks that any server keeps the contract.
+"""The fuzzer: proves that any server of the release-policies API keeps the contract.
 
-So far: the contract probes Schemathesis does not make (``probes``), run over a
-recording client (``target``). Schemathesis' phases, the model-based oracle,
-reports, the ``fuzz`` command and the pytest plugin are still to come.
+Three sources of findings report the same :class:`~validator.fuzz.violation.Violation`:
+the contract probes (``probes``), the model-based oracle (``oracle``, predicting
+every answer with ``validator.state``) and Schemathesis' phases (``phases``).
+``run.fuzz`` runs them; ``reports`` writes reproductions; ``pytest_plugin``
+offers the same checks as tests. ARCHITECTURE.md has the map.
 """

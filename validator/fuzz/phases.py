@@ -120,6 +120,7 @@ def _config(target: Target, seed: int, examples: int, max_time: float | None, wo
             "positive_data_acceptance": {"expected-statuses": accepted},
             # Section 3's order of checks: a bad request stops at 401, 403, 404, 413 or 400, never later.
             "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "413", "5xx"]},
+            # Section 3: no LD-API-Version is 403 (Schemathesis holds no Authorization to 401 itself).
             "missing_required_header": {"expected-statuses": ["403"]},
         },
         "operations": [
