@@ -11,19 +11,25 @@ from validator import spec as spec_module
 from validator.spec import Spec
 
 BASE = "/api/v2/projects/{projectKey}/release-policies"
-# CONTRACT.md section 2: operation -> (method, path, success, error statuses)
+# CONTRACT.md section 2: operation -> (method, path, success, error statuses). The {policyKey}
+# operations also document 405: section 5 reserves the key `order`, whose path serves only POST.
 OPERATIONS = {
     "PostReleasePolicy": ("POST", BASE, "201", {"400", "401", "403", "404", "409", "413", "500"}),
     "PutReleasePolicy": (
         "PUT",
         BASE + "/{policyKey}",
         "200",
-        {"400", "401", "403", "404", "409", "413", "500"},
+        {"400", "401", "403", "404", "405", "409", "413", "500"},
     ),
     "PostReleasePoliciesOrder": ("POST", BASE + "/order", "200", {"400", "401", "403", "404", "413", "500"}),
     "GetReleasePolicies": ("GET", BASE, "200", {"400", "401", "403", "404", "500"}),
-    "GetReleasePolicy": ("GET", BASE + "/{policyKey}", "200", {"400", "401", "403", "404", "500"}),
-    "DeleteReleasePolicy": ("DELETE", BASE + "/{policyKey}", "204", {"400", "401", "403", "404", "500"}),
+    "GetReleasePolicy": ("GET", BASE + "/{policyKey}", "200", {"400", "401", "403", "404", "405", "500"}),
+    "DeleteReleasePolicy": (
+        "DELETE",
+        BASE + "/{policyKey}",
+        "204",
+        {"400", "401", "403", "404", "405", "500"},
+    ),
 }
 
 

@@ -9,7 +9,7 @@ with the error schema, every path parameter is declared.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
@@ -293,9 +293,26 @@ def _openapi_problems(spec: Spec) -> Iterator[Problem]:
     try:
         for error in OpenAPIV31SpecValidator(spec.data).iter_errors():
             if not isinstance(error, covered):
-                yield tuple(getattr(error, "absolute_path", ())), str(getattr(error, "message", error))
+                path = _document_path(spec.data, getattr(error, "absolute_path", ()))
+                yield path, str(getattr(error, "message", error))
     except Exception as error:  # noqa: BLE001 - a validator crash is reported, not raised
         yield (), f"openapi-spec-validator could not finish: {type(error).__name__}: {error}"
+
+
+def _document_path(data: Any, path: Iterable[Any]) -> tuple[str | int, ...]:
+    """The error's path as the document spells it: recent releases give ``responses[204]`` an int key."""
+    spelled: list[str | int] = []
+    node = data
+    for given in path:
+        part = str(given) if isinstance(node, dict) else given
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+        spelled.append(part)
+    return tuple(spelled)
 
 
 def check_document(document: Document) -> list[Finding]:
