@@ -419,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = ["correct", *dict.fromkeys(name for name in (args.variants or ZOO) if name != "correct")]
     rows: list[Row] = []
     baseline: set[str] | None = None
+    load_before = os.getloadavg()[0]
     for index, name in enumerate(names, start=1):
         row = measure(name, args.seed, args.max_time, ladder, baseline)
         if name == "correct":
@@ -432,7 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )  # fmt: skip
         if args.json:
             Path(args.json).write_text(json.dumps([asdict(done) for done in rows], indent=2))
-    print(f"seed {args.seed}, --max-time {args.max_time} s for each tool\n")
+    print(
+        f"seed {args.seed}, --max-time {args.max_time} s for each tool; {os.cpu_count()} CPUs, "
+        f"1-minute load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end\n"
+    )
     print(table(rows, bool(ladder)))
     return 0
 
