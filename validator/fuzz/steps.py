@@ -87,13 +87,20 @@ def generate_bodies(seed: int, size: int) -> Bodies:
     )
 
 
-def _pool(operation_id: str, negative: bool, seed: int, size: int) -> tuple[str, ...]:
+@functools.cache
+def _schemathesis_schema() -> Any:
+    """The spec as Schemathesis loads it: once per process, not once per pool."""
     import schemathesis
+
+    return schemathesis.openapi.from_path(str(spec_module.bundled_path()))
+
+
+def _pool(operation_id: str, negative: bool, seed: int, size: int) -> tuple[str, ...]:
     from schemathesis import GenerationMode
 
     contract = spec_module.bundled()
     operation = contract.operations[operation_id]
-    schema = schemathesis.openapi.from_path(str(spec_module.bundled_path()))
+    schema = _schemathesis_schema()
     mode = GenerationMode("negative" if negative else "positive")
     cases = schema[operation.path][operation.method.upper()].as_strategy(generation_mode=mode)
     drawn: dict[str, None] = {}
