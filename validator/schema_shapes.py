@@ -23,11 +23,15 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _fits(spec: Spec, schema: dict[str, Any], value: Any) -> bool:
-    """Whether a branch could describe ``value`` judging by its declared type alone."""
+def _declared_type(spec: Spec, schema: dict[str, Any]) -> Any:
     while "$ref" in schema and "type" not in schema:
         schema = spec.get(from_pointer(schema["$ref"].removeprefix("#")))
-    declared = schema.get("type")
+    return schema.get("type")
+
+
+def _fits(spec: Spec, schema: dict[str, Any], value: Any) -> bool:
+    """Whether a branch could describe ``value`` judging by its declared type alone."""
+    declared = _declared_type(spec, schema)
     if declared is None:
         return True
     types = declared if isinstance(declared, list) else [declared]
@@ -36,8 +40,14 @@ def _fits(spec: Spec, schema: dict[str, Any], value: Any) -> bool:
     return any(isinstance(value, _JSON_TYPES.get(name, ())) for name in types)
 
 
-def _applicable(spec: Spec, schema: dict[str, Any], value: Any) -> list[dict[str, Any]]:
-    """The schema objects that apply to ``value``: itself, its ``$ref``, ``allOf``, fitting ``anyOf``."""
+def applicable(
+    spec: Spec, schema: dict[str, Any], value: Any, *, untyped_branches: bool = True
+) -> list[dict[str, Any]]:
+    """The schema objects that apply to ``value``: itself, its ``$ref``, ``allOf``, fitting ``anyOf``.
+
+    Without ``untyped_branches``, an ``anyOf`` branch that declares no type (one that only
+    constrains, such as ``required: [a]``) is not followed: it is a choice, not a rule.
+    """
     found: list[dict[str, Any]] = []
     stack = [schema]
     while stack:
@@ -47,7 +57,12 @@ def _applicable(spec: Spec, schema: dict[str, Any], value: Any) -> list[dict[str
             stack.append(spec.get(from_pointer(current["$ref"].removeprefix("#"))))
         stack.extend(current.get("allOf", []))
         for keyword in ("anyOf", "oneOf"):
-            stack.extend(branch for branch in current.get(keyword, []) if _fits(spec, branch, value))
+            stack.extend(
+                branch
+                for branch in current.get(keyword, [])
+                if _fits(spec, branch, value)
+                and (untyped_branches or _declared_type(spec, branch) is not None)
+            )
     return found
 
 
@@ -71,7 +86,7 @@ def shape(
     if cached is None or cached[0] is not schema:
         declared: dict[str, list[dict[str, Any]]] = {}
         items: list[dict[str, Any]] = []
-        for each in _applicable(spec, schema, value):
+        for each in applicable(spec, schema, value):
             for name, child in each.get("properties", {}).items():
                 declared.setdefault(name, []).append(child)
             if isinstance(each.get("items"), dict):

@@ -13,6 +13,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tests.server.live import READER, WRITER, LiveServer, free_port, live_server
+from validator import spec as spec_module
 from validator.fuzz.phases import PhasesResult, run_phases
 from validator.fuzz.target import Target
 
@@ -214,3 +215,46 @@ def test_ctrl_c_reaches_the_caller(server: LiveServer) -> None:
             run_phases(Target(server.url, WRITER), seed=1, max_examples=5)  # some 20 s if not interrupted
     finally:
         timer.cancel()
+
+
+def _created_keys(keys: list[Any]) -> Wrapper:
+    """Records the ``key`` of every create body a writer sends (None when the body is no JSON object).
+
+    Schemathesis' auth and header checks re-send a case without them: those never reach the store.
+    """
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def recording(scope: Scope, receive: Receive, send: Send) -> None:
+            headers = dict(scope.get("headers", []))
+            writer = headers.get(b"authorization") == WRITER.encode() and b"ld-api-version" in headers
+            if scope["type"] != "http" or not _is("POST")(scope) or not writer:
+                await app(scope, receive, send)
+                return
+            message = await receive()
+            try:
+                body = json.loads(message.get("body", b""))
+            except ValueError:
+                body = None
+            keys.append(body.get("key") if isinstance(body, dict) else None)
+
+            async def replay() -> Message:
+                return message
+
+            await app(scope, replay, send)
+
+        return recording
+
+    return wrap
+
+
+def test_every_create_with_a_valid_key_gets_a_fresh_one() -> None:
+    # A generated create that reused an existing key would earn a 409 instead of the 400 its body
+    # deserves, and Schemathesis would take the 409 for a rejection: no validation gap could show.
+    keys: list[Any] = []
+    with live_server(wrap=_created_keys(keys)) as server:
+        run_phases(Target(server.url, WRITER), seed=3, max_examples=5)
+    fresh = [key for key in keys if isinstance(key, str) and key.startswith("st-")]
+    assert len(fresh) > 100
+    assert len(set(fresh)) == len(fresh)
+    valid = spec_module.bundled().schema_validator("ReleasePolicyKey")
+    assert [key for key in keys if valid.is_valid(key) and key not in fresh] == []

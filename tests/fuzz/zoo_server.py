@@ -1,6 +1,7 @@
 """Serves one zoo variant in a process of its own, so its patches never reach the fuzzer's model.
 
-``python -m tests.fuzz.zoo_server NAME`` prints the server's URL, then serves
+``python -m tests.fuzz.zoo_server NAME`` (a zoo variant, or a spec mutant of
+``spec_mutants.py``) prints the server's URL, then serves
 until its standard input closes; :func:`variant_server` starts and stops it.
 """
 
@@ -16,7 +17,7 @@ from tests.support import REPOSITORY
 
 @contextmanager
 def variant_server(name: str) -> Iterator[str]:
-    """The URL of a server broken as the zoo's ``name`` says (``correct``: not broken at all)."""
+    """The URL of a server broken as the zoo's ``name`` (or a spec mutant's) says; ``correct``: not broken."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fuzz.zoo_server", name],
         cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -40,10 +41,15 @@ def variant_server(name: str) -> Iterator[str]:
 
 
 def main(name: str) -> None:
+    from tests.fuzz.spec_mutants import serve_mutant
     from tests.fuzz.zoo import ZOO
     from tests.server.live import live_server
 
-    wrap = ZOO[name].breaks() if name != "correct" else None
+    wrap = None
+    if name.startswith("/"):  # a spec mutant, named by where its constraint was
+        serve_mutant(name)
+    elif name != "correct":
+        wrap = ZOO[name].breaks()
     with live_server(wrap=wrap) as server:
         print(server.url, flush=True)
         sys.stdin.read()  # until the test closes the pipe

@@ -15,6 +15,7 @@ from typing import Any
 from validator import spec as spec_module
 from validator.fuzz.steps import Step
 from validator.schema_shapes import drop_undeclared
+from validator.spec import Spec
 from validator.state import Conflict, InvalidOrder, NotFound, Project, StateError, stored_fields
 
 #: The contract's rules the oracle checks, each in CONTRACT.md's words, by id.
@@ -80,20 +81,21 @@ def operation_id(step: Step) -> str:
     return _OPERATIONS[step.kind]
 
 
-def predict(project: Project, step: Step) -> Prediction:
+def predict(project: Project, step: Step, contract: Spec | None = None) -> Prediction:
+    """The answer to ``step``; ``contract`` is the spec the server keeps (default: the bundled one)."""
+    contract = contract or spec_module.bundled()
     if step.kind in ("put", "delete", "get"):
         if step.key == "order":
             return Prediction(405, "reserved-key", project)
         if not any(policy.key == step.key for policy in project.policies):
             return Prediction(404, "unknown-policy", project)
     if step.kind in ("create", "put", "order"):
-        contract = spec_module.bundled()
         data = step.data()
         if not contract.request_validator(operation_id(step)).is_valid(data):
             reserved = step.kind == "create" and isinstance(data, dict) and data.get("key") == "order"
             return Prediction(400, "reserved-key" if reserved else "invalid-rejected", project)
     try:
-        return _apply(project, step)
+        return _apply(project, step, contract)
     except NotFound:
         return Prediction(404, "unknown-policy", project)
     except InvalidOrder:
@@ -105,19 +107,18 @@ def predict(project: Project, step: Step) -> Prediction:
         raise
 
 
-def stored(step: Step) -> dict[str, Any]:
+def stored(step: Step, contract: Spec) -> dict[str, Any]:
     """The fields a correct server keeps of the step's (valid) body: the declared ones."""
-    contract = spec_module.bundled()
     schema = contract.get(contract.operations[operation_id(step)].request_schema or ())
     return stored_fields(drop_undeclared(contract, schema, step.data()))
 
 
-def _apply(project: Project, step: Step) -> Prediction:
+def _apply(project: Project, step: Step, contract: Spec) -> Prediction:
     if step.kind == "create":
-        after, policy = project.create(NEW_ID, step.data()["key"], stored(step))
+        after, policy = project.create(NEW_ID, step.data()["key"], stored(step, contract))
         return Prediction(201, "valid-accepted", after, policy.to_json())
     if step.kind == "put":
-        after, policy = project.update(step.key, stored(step))
+        after, policy = project.update(step.key, stored(step, contract))
         return Prediction(200, "valid-accepted", after, policy.to_json())
     if step.kind == "order":
         after, ordered = project.reorder(step.data())

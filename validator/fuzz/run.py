@@ -1,4 +1,4 @@
-"""One fuzz run: a preflight, the contract probes, the model-based oracle, then Schemathesis' phases.
+"""One fuzz run: a preflight, the boundary sweep, the contract probes, the oracle, then Schemathesis' phases.
 
 The fuzzer owns the target's first project: it must be empty at the start
 (``reset=True`` empties it), every oracle sequence starts from empty, and the
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from validator.fuzz.oracle import ResetFailed, Run, run_oracle
 from validator.fuzz.probes import run_probes
 from validator.fuzz.steps import Step
+from validator.fuzz.sweep import run_sweep
 from validator.fuzz.target import Session, Target
 from validator.fuzz.violation import Violation
 
@@ -83,8 +84,11 @@ def fuzz(target: Target, options: FuzzOptions, progress: Callable[[str], None] |
         errors = _empty(session)
         if errors:
             raise TargetError(errors[0])
+        swept = run_sweep(session, progress=say)
+        errors += (*swept.errors, *_empty(session))
         say("probes: auth, beta header, roles, 405, 413, bodies, isolation, concurrency")
         violations, skipped = run_probes(session)
+        violations = [*swept.violations, *violations]
         left = max(deadline - time.monotonic(), 1.0)
         say(f"oracle: model-based sequences for {left * ORACLE_SHARE:.0f} s")
         oracle = run_oracle(
@@ -106,11 +110,13 @@ def fuzz(target: Target, options: FuzzOptions, progress: Callable[[str], None] |
         errors += phases.errors + _empty(session)
     stats = {
         "seconds": round(time.monotonic() - started, 1),
+        "sweep requests": swept.requests,
         "oracle sequences": oracle.sequences,
         "oracle requests": oracle.requests,
         "schemathesis test cases": phases.test_cases,
     }
-    return FuzzResult(tuple(_distinct(violations)), tuple(skipped), errors, stats, oracle.steps)
+    steps = {**swept.steps, **oracle.steps}
+    return FuzzResult(tuple(_distinct(violations)), tuple(skipped), errors, stats, steps)
 
 
 def _empty(session: Session) -> tuple[str, ...]:
