@@ -10,7 +10,7 @@ from validator import spec as spec_module
 from validator.fuzz.model import NEW_ID, Prediction, operation_id
 from validator.fuzz.steps import Step
 from validator.fuzz.target import Exchange
-from validator.fuzz.violation import error_problem, header
+from validator.fuzz.violation import answered, error_problem, header
 from validator.state import REPLACED_FIELDS
 
 #: Optional blocks: a server may echo an absent one as null.
@@ -49,19 +49,20 @@ def same(a: Any, b: Any) -> bool:
 def judge(step: Step, predicted: Prediction, answer: Exchange, history: History) -> Verdict | None:
     where = f"{answer.method} {step.path() or '/'}"
     if answer.status != predicted.status:
-        got = answer.status or "no answer"
-        return Verdict(predicted.rule, f"{where}: answered {got}, expected {predicted.status}")
+        return Verdict(predicted.rule, f"{where}: answered {answered(answer)}, expected {predicted.status}")
     if predicted.status >= 400:
         problem = error_problem(answer, predicted.status)
         return Verdict("error-shape", f"{where}: {problem}") if problem else None
+    if answer.problem:
+        return Verdict("response-schema", f"{where}: the {answer.status} is incomplete: {answer.problem}")
     if predicted.status == 204:
         return None if not answer.response_body else Verdict("delete-removes", f"{where}: the 204 has a body")
     if (header(answer, "content-type") or "").split(";")[0].strip() != "application/json":
         return Verdict("error-shape", f"{where}: the {answer.status} is not application/json")
     try:
         actual = answer.json()
-    except ValueError:
-        return Verdict("error-shape", f"{where}: the {answer.status} body is not JSON")
+    except ValueError as unreadable:
+        return Verdict("error-shape", f"{where}: the {answer.status} body is not JSON: {unreadable}")
     verdict = _compare(step, predicted.body, actual, history)
     if verdict:
         return Verdict(verdict.rule, f"{where}: {verdict.message}")
@@ -90,6 +91,7 @@ def _compare(step: Step, expected: Any, actual: Any, history: History) -> Verdic
 
 
 def _sequence(step: Step, expected: list[Any], actual: list[Any], history: History) -> Verdict | None:
+    # A key the server lists is quoted (!r) in messages: it may hold anything, a newline too.
     want = [policy["key"] for policy in expected]
     keys = [policy.get("key") if isinstance(policy, dict) else None for policy in actual]
     for key in keys:
@@ -98,13 +100,13 @@ def _sequence(step: Step, expected: list[Any], actual: list[Any], history: Histo
             if step.exclude_default and any(
                 isinstance(p, dict) and p.get("key") == key and p.get("scope") is None for p in actual
             ):
-                return Verdict("list", f"excludeDefault=true lists the default policy {key}")
+                return Verdict("list", f"excludeDefault=true lists the default policy {key!r}")
             if kind == "delete" and status == 204:
-                return Verdict("delete-removes", f"{key} is listed after its DELETE answered 204")
+                return Verdict("delete-removes", f"{key!r} is listed after its DELETE answered 204")
             if status >= 400:
                 rule = "order-rejects" if kind == "order" else "rejected-changes-nothing"
-                return Verdict(rule, f"{key} is listed, but the {kind} that named it answered {status}")
-            return Verdict("read-your-writes", f"{key} is listed, but no acknowledged write created it")
+                return Verdict(rule, f"{key!r} is listed, but the {kind} that named it answered {status}")
+            return Verdict("read-your-writes", f"{key!r} is listed, but no acknowledged write created it")
     missing = [key for key in want if key not in keys]
     if missing:
         return Verdict("read-your-writes", f"{missing[0]} is missing, but its create was acknowledged")
@@ -143,9 +145,16 @@ def _policy(step: Step, expected: Mapping[str, Any], actual: Any, history: Histo
     for name in sorted((want.keys() | got.keys()) - {"_id"}):
         if name in want and name in got and same(want[name], got[name]):
             continue
-        shown = f"{key}.{name} is {got.get(name, '(absent)')!r}, expected {want.get(name, '(absent)')!r}"
+        shown = (
+            f"{key}.{_named(name)} is {got.get(name, '(absent)')!r}, expected {want.get(name, '(absent)')!r}"
+        )
         return Verdict(_field_rule(step, name, want, got), shown)
     return None
+
+
+def _named(name: str) -> str:
+    """A member's name for a message, quoted unless plain: the server chose it, and reports quote messages."""
+    return name if name.isidentifier() else repr(name)
 
 
 def _field_rule(step: Step, name: str, want: Mapping[str, Any], got: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -24,7 +25,7 @@ from validator.fuzz.model import RULES, learn_id, predict
 from validator.fuzz.shrink import ddmin, simplify
 from validator.fuzz.steps import Step, generate_bodies, steps_for
 from validator.fuzz.target import Exchange, Session
-from validator.fuzz.violation import Violation
+from validator.fuzz.violation import Violation, answered
 from validator.state import Project
 
 #: Distinct rules worth reporting from one search; more would be one bug seen many ways.
@@ -48,10 +49,13 @@ class Run:
         """Empty the project (its policies are the fuzzer's), then record from here."""
         url = self.session.target.policies()
         listed = self.session.request("GET", url)
-        for policy in _items(listed):
-            self.session.request("DELETE", f"{url}/{policy.get('key')}")
-        left = _items(self.session.request("GET", url))
-        if left or listed.status != 200:
+        if listed.status != 200:
+            raise ResetFailed(f"GET {url} answered {answered(listed)}, expected 200")
+        for policy in listed.items():
+            # Quoted: a broken server may list any key, and "../x" must not reach another path.
+            self.session.request("DELETE", f"{url}/{quote(str(policy.get('key')), safe='')}")
+        left = self.session.request("GET", url).items()
+        if left:
             raise ResetFailed(f"{url} still holds {len(left)} policies after deleting them all")
         self.session.exchanges.clear()
 
@@ -69,7 +73,7 @@ class Run:
         verdict = judge(step, predicted, answer, History(dict(self.ids), dict(self.last)))
         key = step.key or _created_key(step)
         if verdict is None and step.kind == "create" and predicted.status == 201:
-            self.model = learn_id(self.model, key, answer.json()["_id"])
+            self.model = learn_id(self.model, key, answer.member("_id"))  # judged a fresh string
         if key:
             self.last[key] = (step.kind, answer.status)
         return verdict
@@ -77,14 +81,6 @@ class Run:
     @property
     def ids(self) -> dict[str, str]:
         return {policy.key: policy.id for policy in self.model.policies}
-
-
-def _items(answer: Exchange) -> list[dict[str, object]]:
-    try:
-        items = answer.json().get("items", [])
-    except (ValueError, AttributeError):
-        return []
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _created_key(step: Step) -> str:

@@ -1,12 +1,17 @@
 """The server under test, and a client that records every exchange so a violation can be replayed.
 
 A violation is only useful with the requests that show it; every request a
-probe makes goes through :class:`Session`, which keeps them in order.
+probe makes goes through :class:`Session`, which keeps them in order. The
+server may be broken in any way, so a request always ends in an
+:class:`Exchange`: an answer that hangs, stops, or is too large to read is
+recorded with what went wrong, never raised.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +19,9 @@ from typing import Any
 import httpx
 
 BASE = "/api/v2/projects/{project}/release-policies"
+#: The most of one answer the fuzzer reads: far above any answer the contract allows it to cause
+#: (a body is at most 1 MiB), far below what would hurt it to hold.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class Target:
     token: str
     projects: Sequence[str] = ("default",)
     reader_token: str | None = None
+    #: Seconds one request may take, answer included: a server that hangs costs no more than this.
+    timeout: float = 10.0
 
     def policies(self, project: str | None = None) -> str:
         return self.url.rstrip("/") + BASE.format(project=project or self.projects[0])
@@ -40,9 +50,50 @@ class Exchange:
     status: int
     response_headers: tuple[tuple[str, str], ...]
     response_body: bytes
+    #: Why there is no answer, or only part of one (then ``response_body`` is empty); "" if complete.
+    problem: str = ""
 
     def json(self) -> Any:
-        return json.loads(self.response_body)
+        """The answer's JSON; ValueError if it has none: incomplete, not JSON, NaN, an overflowing number."""
+        if self.problem:
+            raise ValueError(self.problem)
+        try:
+            return json.loads(self.response_body, parse_constant=_not_json, parse_float=_finite)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deeply to read") from None
+
+    def member(self, name: str) -> Any:
+        """The answer's member ``name``; None if it lacks it or is not a JSON object."""
+        try:
+            body = self.json()
+        except ValueError:
+            return None
+        return body.get(name) if isinstance(body, dict) else None
+
+    def items(self) -> list[dict[str, Any]]:
+        """The objects in a list answer's ``items``; none if the answer is no such list."""
+        items = self.member("items")
+        return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    # 1e400 is valid JSON, but as a float it is infinite and every comparison or int() of it misleads.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int = 0
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    problem: str = ""
 
 
 @dataclass
@@ -50,10 +101,13 @@ class Session:
     """An HTTP client for one probe run that records every exchange."""
 
     target: Target
-    timeout: float = 30.0
     exchanges: list[Exchange] = field(default_factory=list)
     #: One pooled client: a new connection per request would make a search several times slower.
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0), repr=False)
+    #: Redirects are not followed: the contract has none, so a 3xx is a wrong status to report.
+    client: httpx.Client = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(timeout=self.target.timeout, follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
@@ -93,13 +147,46 @@ class Session:
         if json_body is not None:
             content = json.dumps(json_body).encode()
             sent.setdefault("Content-Type", "application/json")
-        try:
-            response = self.client.request(method, url, headers=sent, content=content, timeout=self.timeout)
-            exchange = Exchange(
-                method, url, tuple(sent.items()), content, response.status_code,
-                tuple(response.headers.items()), response.content,
-            )  # fmt: skip
-        except httpx.HTTPError:
-            exchange = Exchange(method, url, tuple(sent.items()), content, 0, (), b"")
+        answer = self._send(method, url, sent, content)
+        exchange = Exchange(
+            method, url, tuple(sent.items()), content, answer.status,
+            answer.headers, answer.body, answer.problem,
+        )  # fmt: skip
         self.exchanges.append(exchange)
         return exchange
+
+    def _send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> _Answer:
+        status, timeout = 0, self.target.timeout
+        received: tuple[tuple[str, str], ...] = ()
+        deadline = time.monotonic() + timeout
+        try:
+            with self.client.stream(method, url, headers=headers, content=content) as response:
+                status, received = response.status_code, tuple(response.headers.items())
+                return _Answer(status, received, *_read(response, deadline, timeout))
+        except httpx.TimeoutException:
+            problem = f"no complete answer within {timeout:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            # One line: the text may come from the server, and reports quote it in comments.
+            problem = "the connection failed: " + (" ".join(str(error).split()) or type(error).__name__)
+        return _Answer(status, received, problem=problem)
+
+
+def _read(response: httpx.Response, deadline: float, timeout: float) -> tuple[bytes, str]:
+    """The body, unless it is larger than the cap or arrives slower than the deadline (then why not).
+
+    The client's timeout bounds each read, not the whole answer: a server that drips a byte at a
+    time would never trip it, so the deadline is checked between chunks.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            return (
+                b"",
+                f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB; the fuzzer read no further",
+            )
+        if time.monotonic() > deadline:
+            return b"", f"no complete answer within {timeout:g} s"
+        chunks.append(chunk)
+    return b"".join(chunks), ""

@@ -37,16 +37,24 @@ def header(exchange: Exchange, name: str) -> str | None:
     return next((value for key, value in exchange.response_headers if key.lower() == name), None)
 
 
+def answered(exchange: Exchange) -> str:
+    """The status an exchange got, and why there was no answer or only part of one: for messages."""
+    got = str(exchange.status or "nothing")
+    return f"{got} ({exchange.problem})" if exchange.problem else got
+
+
 def error_problem(exchange: Exchange, status: int) -> str | None:
     """What is wrong with an answer that should be the contract's error ``status``, if anything."""
     if exchange.status != status:
-        return f"answered {exchange.status or 'nothing'}, expected {status}"
+        return f"answered {answered(exchange)}, expected {status}"
+    if exchange.problem:
+        return f"the {status} is incomplete: {exchange.problem}"
     if (header(exchange, "content-type") or "").split(";")[0] != "application/json":
         return f"the {status} is not application/json"
     try:
         body = exchange.json()
-    except ValueError:
-        return f"the {status} body is not JSON"
+    except ValueError as error:
+        return f"the {status} body is not JSON: {error}"
     if not spec_module.bundled().schema_validator("Error").is_valid(body):
         return f"the {status} body does not fit the Error schema: {body!r}"
     if body.get("code") != ERROR_CODES.get(status):
