@@ -46,6 +46,11 @@ LAYERS = {
     "fuzz.reports": 4,
     "fuzz.reproduce": 4,
     "fuzz.command": 4,
+    "fuzz.boundaries": 4,
+    "fuzz.sweep": 4,
+    "fuzz.calls": 4,
+    "fuzz.coverage": 4,
+    "fuzz.progress": 4,
     "fuzz.pytest_plugin": 4,
     "fuzz.contract_tests": 4,
     "docs": 4,
@@ -55,6 +60,7 @@ LAYERS = {
     "reporters": 4,
     "sarif": 4,
     "cli": 5,
+    "cli_progress": 5,  # how the fuzz command shows a run as it goes
     "__main__": 5,
     "__init__": 5,  # the package facade: validator.lint(...)
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -130,11 +131,30 @@ def test_stored_fields_keep_only_what_put_replaces() -> None:
 
 
 def test_errors_carry_status_and_code() -> None:
-    assert [(e.status, e.code) for e in (NotFound("x"), Conflict("x"), InvalidOrder("x"))] == [
-        (404, "not_found"),
-        (409, "conflict"),
-        (400, "invalid_request"),
+    errors = (NotFound("x", "a"), Conflict("x", "b"), InvalidOrder("x", "c"))
+    assert [(e.status, e.code, e.rule) for e in errors] == [
+        (404, "not_found", "a"),
+        (409, "conflict", "b"),
+        (400, "invalid_request", "c"),
     ]
+
+
+def test_each_refusal_names_its_rule() -> None:
+    project, _ = Project().create("1", "a", SCOPED)
+    project, _ = project.create("2", "d", {"name": "d", "releaseMethod": "guarded-release"})
+    refusals: dict[str, Callable[[], object]] = {
+        "unknown-policy": lambda: project.get("x"),
+        "duplicate-key": lambda: project.create("3", "a", SCOPED),
+        "second-default": lambda: project.create("3", "e", {"name": "e", "releaseMethod": "guarded-release"}),
+        "order-duplicate-key": lambda: project.reorder(["a", "a"]),
+        "order-default-key": lambda: project.reorder(["d", "a"]),
+        "order-unknown-key": lambda: project.reorder(["a", "z"]),
+        "order-missing-key": lambda: project.reorder([]),
+    }
+    for named, refused in refusals.items():
+        with pytest.raises(StateError) as raised:
+            refused()
+        assert raised.value.rule == named
 
 
 def test_invariant_violations_are_reported() -> None:

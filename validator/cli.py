@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -141,19 +140,17 @@ def _fuzz(args: argparse.Namespace) -> int:
         plan = command.plan(args, dict(os.environ))
     except ValueError as error:
         raise UsageError(str(error)) from None
-    started = time.monotonic()
-
-    def progress(line: str) -> None:
-        print(f"[{time.monotonic() - started:5.1f}s] {line}", file=sys.stderr, flush=True)
+    from validator.cli_progress import FuzzDisplay
 
     try:
-        outcome = command.execute(plan, progress)
+        with FuzzDisplay(sys.stderr) as display:
+            outcome = command.execute(plan, display.progress)
     except command.TargetError as error:
         raise UsageError(str(error)) from None
     except OSError as error:
         raise UsageError(f"cannot write the reports: {error.strerror or error}") from None
     _emit(outcome.summary)
-    if outcome.result.violations:
+    if outcome.result.violations or (plan.require_coverage and command.uncovered(outcome.result)):
         return EXIT_FINDINGS
     return EXIT_USAGE if outcome.result.errors else EXIT_CLEAN
 
@@ -257,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fuzz.add_argument("--max-time", type=float, default=60.0, metavar="S", help="time budget (default 60)")
     fuzz.add_argument("--seed", type=int, help="the seed to reproduce a run (default: random, printed)")
+    fuzz.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds one request may take, answer included (default 10); a slower one is a violation",
+    )
     fuzz.add_argument("--workers", type=int, default=1, metavar="N", help="Schemathesis workers (default 1)")
     fuzz.add_argument(
         "--report", default="", metavar="NAMES", help="extra reports: junit, json (comma-separated)"
@@ -265,6 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--report-dir", default="fuzz-report", metavar="DIR", help="where reports go (default ./fuzz-report)"
     )
     fuzz.add_argument("--reset", action="store_true", help="delete the project's policies before fuzzing")
+    fuzz.add_argument(
+        "--max-examples",
+        type=int,
+        metavar="N",
+        help="a fixed amount of work (N oracle sequences, N examples per Schemathesis phase): the same"
+        " requests for the same seed on any machine; --max-time is then only a safety limit",
+    )
+    fuzz.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="exit 1 when a documented status, a swept constraint or a state rule was never exercised",
+    )
     fuzz.set_defaults(handler=_fuzz)
     return parser
 

@@ -25,14 +25,14 @@ REPLACED_FIELDS = ("name", "releaseMethod", "scope", "guardedReleaseConfig", "pr
 
 
 class StateError(Exception):
-    """A request the state rules refuse; ``status`` and ``code`` are the API's answer."""
+    """A request the state rules refuse; ``status`` and ``code`` are the API's answer, ``rule`` which rule."""
 
     status = 400
     code = "invalid_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, rule: str) -> None:
         super().__init__(message)
-        self.message = message
+        self.message, self.rule = message, rule
 
 
 class NotFound(StateError):
@@ -91,14 +91,14 @@ class Project:
         for policy in self.policies:
             if policy.key == key:
                 return policy
-        raise NotFound(f"Unknown release policy {key}")
+        raise NotFound(f"Unknown release policy {key}", "unknown-policy")
 
     def listing(self, *, exclude_default: bool = False) -> tuple[Policy, ...]:
         return self.scoped if exclude_default else self.policies
 
     def create(self, policy_id: str, key: str, fields: Mapping[str, Any]) -> tuple[Project, Policy]:
         if any(policy.key == key for policy in self.policies):
-            raise Conflict(f"A release policy with key {key} exists already")
+            raise Conflict(f"A release policy with key {key} exists already", "duplicate-key")
         candidate = Policy(policy_id, key, 0, dict(fields))
         if candidate.is_default:
             self._refuse_second_default(key)
@@ -129,22 +129,30 @@ class Project:
         seen: set[str] = set()
         for key in keys:
             if key in seen:
-                raise InvalidOrder(f"Duplicate policy key {key}")
+                raise InvalidOrder(f"Duplicate policy key {key}", "order-duplicate-key")
             seen.add(key)
             if default is not None and key == default.key:
-                raise InvalidOrder(f"Default policy key is not allowed in ordering: {key}")
+                raise InvalidOrder(
+                    f"Default policy key is not allowed in ordering: {key}", "order-default-key"
+                )
             if key not in scoped:
-                raise InvalidOrder(f"Unknown policy key {key}")
+                raise InvalidOrder(f"Unknown policy key {key}", "order-unknown-key")
         missing = [key for key in scoped if key not in seen]
         if missing:
-            raise InvalidOrder(f"Missing policy key {missing[0]}: the order must list every scoped policy")
+            raise InvalidOrder(
+                f"Missing policy key {missing[0]}: the order must list every scoped policy",
+                "order-missing-key",
+            )
         ordered = tuple(replace(scoped[key], rank=rank) for rank, key in enumerate(keys, start=1))
         return Project((*([default] if default else []), *ordered)), ordered
 
     def _refuse_second_default(self, key: str) -> None:
         default = self.default
         if default is not None and default.key != key:
-            raise Conflict(f"The project has a default policy already ({default.key}); it can have only one")
+            raise Conflict(
+                f"The project has a default policy already ({default.key}); it can have only one",
+                "second-default",
+            )
 
     def invariant_violations(self) -> list[str]:
         """What is wrong with the ranks, if anything: the oracle checks every server answer with this."""

@@ -62,7 +62,9 @@ def test_a_broken_server_exits_1_with_reproductions(
         (["--url", "http://127.0.0.1:1"], "needs a writer token"),
         (["--token", "t"], "go with --url"),
         (["--report", "html"], "unknown report 'html'"),
-        (["--max-time", "0"], "--max-time must be positive"),
+        (["--max-time", "0"], "--max-time and --timeout must be positive"),
+        (["--timeout", "-1"], "--max-time and --timeout must be positive"),
+        (["--max-examples", "0"], "--max-examples must be at least 1"),
     ],
 )
 def test_usage_errors_exit_2(arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,3 +97,20 @@ def test_a_project_in_use_is_left_alone_unless_reset(
     arguments = ["--max-time", "8", "--reset", "--report-dir", str(tmp_path)]
     assert main(["fuzz", "--url", server.url, "--token", WRITER, *arguments]) == 0
     assert httpx.get(server.policies(), headers=headers).json()["totalCount"] == 0
+
+
+@pytest.mark.slow
+def test_max_examples_makes_a_seed_replay_the_same_run(tmp_path: Path) -> None:
+    def run(directory: Path) -> dict[str, object]:
+        code = main(
+            ["fuzz", "--max-examples", "5", "--seed", "9", "--report", "json", "--report-dir", str(directory)]
+        )
+        assert code == 0
+        report = json.loads((directory / "fuzz.json").read_text())
+        stats: dict[str, object] = report["stats"]
+        stats.pop("seconds")
+        return stats
+
+    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    assert first == second
+    assert first["oracle sequences"] == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def _pytest(test: Path, url: str | None = None) -> subprocess.CompletedProcess[s
 def _written(
     violations: tuple[Violation, ...], steps: dict[str, tuple[object, ...]], url: str, out: Path
 ) -> list[Path]:
-    result = FuzzResult(violations, (), (), {}, steps)  # type: ignore[arg-type]
+    result = FuzzResult(violations, {}, (), {}, steps)  # type: ignore[arg-type]
     return write_reproductions(result, Target(url, WRITER, ("default", "other"), READER), 11, out)
 
 
@@ -128,3 +129,17 @@ def test_a_request_reproduction_judges_the_last_answer(tmp_path: Path) -> None:
     assert broken.returncode == 1, broken.stdout
     assert "a body the schema rejects was accepted" in broken.stdout
     assert _pytest(test).returncode == 0
+
+
+def test_what_a_server_sent_never_runs_as_code_in_a_reproduction(tmp_path: Path) -> None:
+    """A message quotes the server: quotes, line breaks and NULs must stay inert in both files."""
+    url = "http://127.0.0.1:9"
+    hostile = 'name is \'"""; print("INJECTED"); """\'\ntouch /tmp/rpv-injected\r\x00 end'
+    exchange = Exchange("GET", f"{url}/api/v2/projects/default/release-policies", (), None, 200, (), b"")
+    violation = Violation("a rule", hostile, (exchange,), "oracle:echo")
+    script, test = _written((violation,), {"oracle:echo": ()}, url, tmp_path)
+    source = test.read_text()
+    tree = ast.parse(source)  # no NUL, no broken string
+    assert [type(node).__name__ for node in tree.body] == ["ImportFrom", "FunctionDef"]
+    header = script.read_text().split("set -u")[0]
+    assert all(line.startswith("#") for line in header.splitlines())

@@ -257,6 +257,11 @@ ZOO: Mapping[str, Variant] = {
         frozenset({"oracle:valid-accepted", "schemathesis:status_code_conformance"}),
         _wrapping(_responses(_status(201, 200))),
     ),
+    "conflicts-as-400": V(
+        "status codes",
+        frozenset({"oracle:unique-keys", "oracle:one-default"}),
+        _wrapping(_responses(_status(409, 400))),
+    ),
     "malformed-json-is-500": V(
         "robustness", frozenset({"malformed-bodies"}), _wrapping(_responses(_status(400, 500)))
     ),

@@ -32,10 +32,8 @@ def test_probe(session: Session, probe: Probe) -> None:
     from validator.fuzz.probes import run_probes
 
     target = session.target
-    if (probe.needs == "reader" and not target.reader_token) or (
-        probe.needs == "two projects" and len(target.projects) < 2
-    ):
-        pytest.skip(f"{probe.id} needs a {probe.needs} (--release-policy-reader-token / a second project)")
+    if probe.unmet(target):
+        pytest.skip(f"{probe.id} needs {probe.unmet(target)}")
     violations, _ = run_probes(session, only=probe.id)
     assert not violations, _describe(violations)
 

@@ -75,6 +75,8 @@ class Prediction:
     rule: str
     after: Project
     body: Any = None
+    #: The state rule that refused the step (``validator.state``'s ``StateError.rule``), if one did.
+    refusal: str = ""
 
 
 def operation_id(step: Step) -> str:
@@ -88,7 +90,7 @@ def predict(project: Project, step: Step, contract: Spec | None = None) -> Predi
         if step.key == "order":
             return Prediction(405, "reserved-key", project)
         if not any(policy.key == step.key for policy in project.policies):
-            return Prediction(404, "unknown-policy", project)
+            return Prediction(404, "unknown-policy", project, refusal="unknown-policy")
     if step.kind in ("create", "put", "order"):
         data = step.data()
         if not contract.request_validator(operation_id(step)).is_valid(data):
@@ -96,13 +98,13 @@ def predict(project: Project, step: Step, contract: Spec | None = None) -> Predi
             return Prediction(400, "reserved-key" if reserved else "invalid-rejected", project)
     try:
         return _apply(project, step, contract)
-    except NotFound:
-        return Prediction(404, "unknown-policy", project)
-    except InvalidOrder:
-        return Prediction(400, "order-rejects", project)
-    except Conflict:
-        existing = step.kind == "create" and any(p.key == step.data()["key"] for p in project.policies)
-        return Prediction(409, "unique-keys" if existing else "one-default", project)
+    except NotFound as error:
+        return Prediction(404, "unknown-policy", project, refusal=error.rule)
+    except InvalidOrder as error:
+        return Prediction(400, "order-rejects", project, refusal=error.rule)
+    except Conflict as error:
+        rule = "unique-keys" if error.rule == "duplicate-key" else "one-default"
+        return Prediction(409, rule, project, refusal=error.rule)
     except StateError:  # pragma: no cover - every StateError is one of the three above
         raise
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 
 from validator.fuzz.judge import History, Verdict, judge
 from validator.fuzz.model import RULES, learn_id, predict
+from validator.fuzz.progress import Progress
 from validator.fuzz.shrink import ddmin, simplify
 from validator.fuzz.steps import Step, generate_bodies, steps_for
 from validator.fuzz.target import Exchange, Session
 from validator.fuzz.violation import Violation, answered
+from validator.spec import Spec
 from validator.state import Project
 
 #: Distinct rules worth reporting from one search; more would be one bug seen many ways.
@@ -44,6 +46,8 @@ class Run:
     model: Project = field(default_factory=Project)
     last: dict[str, tuple[str, int]] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
+    #: The spec the server keeps (None: the bundled one).
+    contract: Spec | None = None
 
     def start(self) -> None:
         """Empty the project (its policies are the fuzzer's), then record from here."""
@@ -61,7 +65,7 @@ class Run:
 
     def step(self, step: Step) -> Verdict | None:
         """Send ``step`` and judge the answer; the model moves on as a correct server's state would."""
-        predicted = predict(self.model, step)
+        before, predicted = self.model, predict(self.model, step, self.contract)
         self.model = predicted.after
         self.steps.append(step)
         headers = self.session.headers()
@@ -70,6 +74,7 @@ class Run:
         content = None if step.body is None else step.body.encode()
         url = self.session.target.policies() + step.path()
         answer = self.session.request(step.method, url, headers=headers, content=content)
+        self.session.tally.step(before, step, predicted)
         verdict = judge(step, predicted, answer, History(dict(self.ids), dict(self.last)))
         key = step.key or _created_key(step)
         if verdict is None and step.kind == "create" and predicted.status == 201:
@@ -124,12 +129,11 @@ def run_oracle(
     max_steps: int = 20,
     shrink_budget: int = 150,
     body_pool: int = 40,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> OracleResult:
     """Search for sequences that break a state rule, within ``max_time``; shrink what it finds."""
     deadline = time.monotonic() + max_time
-    if progress:
-        progress("oracle: drawing request bodies from Schemathesis")
+    progress = progress or Progress()
     bodies = generate_bodies(seed, body_pool)
     found: dict[str, Failure] = {}
     counts = {"sequences": 0, "requests": 0}
@@ -152,8 +156,11 @@ def run_oracle(
             failure = Failure(Verdict("delete-removes", str(error)), (), tuple(session.exchanges))
             stopped.append(True)
         counts["requests"] += len(session.exchanges)
-        if failure is not None:
-            found.setdefault(failure.verdict.rule, failure)
+        if failure is not None and failure.verdict.rule not in found:
+            found[failure.verdict.rule] = failure
+            progress.violation(
+                f"oracle:{failure.verdict.rule}", f"{failure.verdict.message} (before shrinking)"
+            )
 
     # Hypothesis has no time budget and must not be stopped mid-run (it would call the draws
     # flaky), so the search runs in batches, each sized to the time left, each seeded from ``seed``.
@@ -171,13 +178,10 @@ def run_oracle(
         )(hypothesis_seed(seed * 1009 + batch)(given(st.data())(sequence)))  # fmt: skip
         search()
         batch += 1
-        if progress:
-            progress(f"oracle: {counts['sequences']} sequences, {counts['requests']} requests")
 
     violations, minimal = [], {}
     for rule, failure in found.items():
-        if progress:
-            progress(f"oracle: shrinking a {rule} violation of {len(failure.steps)} steps")
+        progress.note(f"oracle: shrinking the {rule} violation ({len(failure.steps)} steps)")
         shrunk = _shrink(session, failure, shrink_budget)
         check = f"oracle:{rule}"
         minimal[check] = shrunk.steps

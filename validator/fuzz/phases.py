@@ -11,8 +11,9 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
@@ -22,6 +23,7 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.engine.run import PhaseName
 
 from validator import spec as spec_module
+from validator.fuzz.progress import Progress
 from validator.fuzz.target import BASE, Exchange, Target
 from validator.fuzz.violation import Violation, error_problem
 
@@ -96,27 +98,54 @@ def release_policy_error_body(
     return True
 
 
-#: The runs whose creates get fresh keys: id of the run's schema -> the next number.
-_FRESH: dict[int, itertools.count[int]] = {}
+@dataclass
+class _Keys:
+    """The keys a run's project holds (as its answers showed), and the next fresh one's number."""
+
+    held: set[str] = field(default_factory=set)
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
-# Schemathesis calls ``before_call`` hooks only from its global registry; this one leaves alone the
-# cases of any schema other than a run's own (a user's suite may run Schemathesis in this process).
+#: The runs under way, by the id of the run's schema.
+_RUNS: dict[int, _Keys] = {}
+
+
+def _operation_id(case: schemathesis.Case[Any]) -> str | None:
+    method, path = case.operation.method.upper(), case.operation.path
+    found = (
+        op.operation_id
+        for op in spec_module.bundled().operations.values()
+        if (op.method, op.path) == (method, path)
+    )
+    return next(found, None)
+
+
+# Schemathesis calls ``before_call`` and ``after_call`` hooks only from its global registry; these
+# leave alone the cases of any schema but a run's own (a user's suite may run Schemathesis here too).
 @schemathesis.hook
 def before_call(ctx: Any, case: schemathesis.Case[Any], **kwargs: Any) -> None:
-    """Every generated create gets a key no policy has, so a 409 never stands in for the 400 it earns.
-
-    A key the schema rejects is left alone: it is what the case is about, and no policy can hold it.
+    """A generated create never reuses a key the project holds, so a 409 never stands in for the 400
+    its body earns. Any other key is left as generated (the spec's examples create, then update, theirs).
     """
-    counter = _FRESH.get(id(case.operation.schema))
-    contract = spec_module.bundled()
-    create = contract.operations["PostReleasePolicy"]
-    operation = (case.operation.method.upper(), case.operation.path)
-    if counter is None or operation != (create.method, create.path):
-        return
+    keys = _RUNS.get(id(case.operation.schema))
     body = case.body
-    if isinstance(body, dict) and contract.schema_validator("ReleasePolicyKey").is_valid(body.get("key")):
-        case.body = {**body, "key": f"st-{next(counter)}"}
+    if keys is None or _operation_id(case) != "PostReleasePolicy" or not isinstance(body, dict):
+        return
+    if isinstance(body.get("key"), str) and body["key"] in keys.held:
+        case.body = {**body, "key": f"st-{next(keys.counter)}"}
+
+
+@schemathesis.hook
+def after_call(ctx: Any, case: schemathesis.Case[Any], response: schemathesis.Response) -> None:
+    """Follow which keys the project holds: created by a 201, gone after a 204."""
+    keys = _RUNS.get(id(case.operation.schema))
+    if keys is None:
+        return
+    operation = _operation_id(case)
+    if operation == "PostReleasePolicy" and response.status_code == 201 and isinstance(case.body, dict):
+        keys.held.add(str(case.body.get("key")))
+    elif operation == "DeleteReleasePolicy" and response.status_code == 204:
+        keys.held.discard(str((case.path_parameters or {}).get("policyKey")))
 
 
 def _config(target: Target, seed: int, examples: int, max_time: float | None, workers: int) -> dict[str, Any]:
@@ -139,6 +168,10 @@ def _config(target: Target, seed: int, examples: int, max_time: float | None, wo
         "generation": {"max-examples": examples, "database": "none"},
         # The fuzzer owns this project; no request may touch another one.
         "parameters": {"path.projectKey": target.projects[0]},
+        # As the fuzzer's own client: a redirect is a wrong status (the contract has none), and a
+        # request that hangs costs the target's timeout, no more.
+        "max-redirects": 0,
+        "request-timeout": target.timeout,
         "auth": {"openapi": {"ApiKey": {"api_key": target.token}}},  # the spec's one security scheme
         "checks": {
             "positive_data_acceptance": {"expected-statuses": accepted},
@@ -205,20 +238,33 @@ def _keep_shortest(kept: dict[Hashable, Violation], key: Hashable, violation: Vi
         kept[key] = violation
 
 
-def _progress(event: events.EngineEvent) -> str | None:
-    """A line on a testing phase's start and end, and on each operation it tested."""
+def _phase(event: events.EngineEvent) -> tuple[str, str] | None:
+    """The phase and a line when a testing phase starts or ends (the status line counts the rest)."""
     if isinstance(event, events.PhaseStarted) and event.phase.name in TESTING:
-        return f"{event.phase.name.value}: started"
+        return f"schemathesis {event.phase.name.value}", f"{event.phase.name.value}: started"
     if isinstance(event, events.PhaseFinished) and event.phase.name in TESTING:
-        return f"{event.phase.name.value}: finished, {event.status.value}"
-    if isinstance(event, events.ScenarioFinished) and event.phase in TESTING and event.label is not None:
-        return f"{event.phase.value}: {event.label}: {event.status.value}"
+        return f"schemathesis {event.phase.name.value}", f"{event.phase.name.value}: {event.status.value}"
     return None
 
 
 def _error(event: events.NonFatalError) -> str:
     extras = event.info.extras
     return f"{event.label}: {event.info.title}: {event.info.message}" + (f" ({extras[0]})" if extras else "")
+
+
+def _scenario(event: events.ScenarioFinished, progress: Progress, found: dict[Hashable, Violation]) -> int:
+    """Count a finished scenario's answers and keep its failures (told the moment they are new)."""
+    answered = 0
+    for done in event.recorder.interactions.values():
+        if done.response is not None:
+            answered += 1
+            progress.tally.answer(done.request.method, done.request.uri, done.response.status_code)
+    assert event.phase is not None
+    for key, violation in _violations(event.recorder, event.phase):
+        if key not in found:
+            progress.violation(violation.check, violation.message)
+        _keep_shortest(found, key, violation)
+    return answered
 
 
 def run_phases(
@@ -228,30 +274,33 @@ def run_phases(
     max_examples: int,
     max_time: float | None = None,
     workers: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> PhasesResult:
     """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen."""
-    say = progress or (lambda _: None)
+    progress = progress or Progress()
     config = SchemathesisConfig.from_dict(_config(target, seed, max_examples, max_time, workers))
     # Schemathesis changes the document it is given, and the bundled spec is shared by the process.
     data = copy.deepcopy(dict(spec_module.bundled().data))
     schema = schemathesis.openapi.from_dict(data, config=config)
-    _FRESH[id(schema)] = itertools.count(1)
+    _RUNS[id(schema)] = _Keys()
     stream = from_schema(schema).execute()
     found: dict[Hashable, Violation] = {}
     errors: dict[str, None] = {}
+    # Schemathesis' workers die on some answers (JSON nested too deep to read); the run then goes on
+    # without them. Said as an error of the run, not as a traceback on the user's terminal.
+    previous_hook = threading.excepthook
+    threading.excepthook = lambda died: errors.setdefault(
+        f"a Schemathesis worker stopped: {died.exc_type.__name__}: {died.exc_value}", None
+    )
     answered = 0
     stopped = interrupted = False
     try:
         for event in stream:
-            line = _progress(event)
-            if line is not None:
-                say(line)
+            phase = _phase(event)
+            if phase is not None:
+                progress.enter(*phase)
             if isinstance(event, events.ScenarioFinished) and event.phase in TESTING:
-                recorder = event.recorder
-                answered += sum(1 for done in recorder.interactions.values() if done.response is not None)
-                for key, violation in _violations(recorder, event.phase):
-                    _keep_shortest(found, key, violation)
+                answered += _scenario(event, progress, found)
             elif isinstance(event, events.NonFatalError):
                 errors[_error(event)] = None
                 # A network error (requests' are OSErrors) before any answer: nothing listens there,
@@ -266,7 +315,8 @@ def run_phases(
                 interrupted |= not stopped
     finally:
         stream.stop()
-        del _FRESH[id(schema)]
+        threading.excepthook = previous_hook
+        del _RUNS[id(schema)]
     if interrupted:
         raise KeyboardInterrupt  # the caller decides what an interrupted run means
     distinct: dict[Hashable, Violation] = {}

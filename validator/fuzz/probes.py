@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from validator.fuzz.target import Exchange, Session
+from validator.fuzz.calls import calls
+from validator.fuzz.target import Exchange, Session, Target
 from validator.fuzz.violation import Violation, error_problem, header
 
 
@@ -27,6 +28,14 @@ class Probe:
     rule: str
     check: Callable[[Session], Iterator[Violation]]
     needs: str = ""  # "reader" or "two projects": skipped (and said so) without it
+
+    def unmet(self, target: Target) -> str:
+        """What the target lacks for this probe, worded for the user; "" if nothing."""
+        if self.needs == "reader" and not target.reader_token:
+            return "a reader token (--reader-token)"
+        if self.needs == "two projects" and len(target.projects) < 2:
+            return "a second project (--project given twice)"
+        return ""
 
 
 def _expect(session: Session, rule: str, exchange: Exchange, status: int) -> Iterator[Violation]:
@@ -53,10 +62,21 @@ def _cleanup(session: Session, project: str | None, keys: list[str]) -> None:
         session.request("DELETE", f"{session.target.policies(project)}/{key}")
 
 
+def _each_operation(session: Session, rule: str, status: int, **change: Any) -> Iterator[Violation]:
+    """Every operation of the spec, sent with a valid body and ``change`` to its headers or project,
+    must answer ``status``; a write the server wrongly accepted is undone."""
+    key = _prefix()
+    headers = session.headers(**{k: v for k, v in change.items() if k != "project"})
+    for call in calls(session.target, key, change.get("project")):
+        answer = session.request(call.method, call.url, headers=headers, json_body=call.body)
+        yield from _expect(session, rule, answer, status)
+    _cleanup(session, None, [key])
+
+
 def probe_unauthenticated(session: Session) -> Iterator[Violation]:
     rule = "Authorization: <token>: the raw token, no Bearer prefix. Missing or unknown: 401."
+    yield from _each_operation(session, rule, 401, role=None)
     url = session.target.policies()
-    yield from _expect(session, rule, session.request("GET", url, headers=session.headers(role=None)), 401)
     wrong = session.headers(token="rpv-wrong-" + secrets.token_hex(8))
     yield from _expect(session, rule, session.request("GET", url, headers=wrong), 401)
     bearer = session.headers(token=f"Bearer {session.target.token}")
@@ -65,16 +85,30 @@ def probe_unauthenticated(session: Session) -> Iterator[Violation]:
 
 def probe_beta_header(session: Session) -> Iterator[Violation]:
     rule = "LD-API-Version: beta on every request. Missing or any other value: 403."
+    yield from _each_operation(session, rule, 403, beta=None)
     url = session.target.policies()
-    for beta in (None, "20240415"):
-        yield from _expect(
-            session, rule, session.request("GET", url, headers=session.headers(beta=beta)), 403
-        )
-        body = _policy(_prefix(), 0)
-        answer = session.request("POST", url, headers=session.headers(beta=beta), json_body=body)
-        yield from _expect(session, rule, answer, 403)
-        if answer.status in (200, 201):
-            _cleanup(session, None, [body["key"]])
+    yield from _expect(
+        session, rule, session.request("GET", url, headers=session.headers(beta="20240415")), 403
+    )
+    body = _policy(_prefix(), 0)
+    answer = session.request("POST", url, headers=session.headers(beta="20240415"), json_body=body)
+    yield from _expect(session, rule, answer, 403)
+    if answer.status in (200, 201):
+        _cleanup(session, None, [body["key"]])
+
+
+def probe_unknown_project(session: Session) -> Iterator[Violation]:
+    rule = "An unknown projectKey is 404, before the body is judged."
+    yield from _each_operation(session, rule, 404, project="rpv-absent-" + secrets.token_hex(4))
+
+
+def probe_unknown_policy(session: Session) -> Iterator[Violation]:
+    rule = "GET, PUT or DELETE of a policy that does not exist is 404, before the body is judged."
+    for call in calls(session.target, _prefix()):
+        if call.policy_key is not None:
+            yield from _expect(
+                session, rule, session.request(call.method, call.url, json_body=call.body), 404
+            )
 
 
 def probe_reader_cannot_write(session: Session) -> Iterator[Violation]:
@@ -122,11 +156,20 @@ def probe_method_not_allowed(session: Session) -> Iterator[Violation]:
 
 def probe_payload_too_large(session: Session) -> Iterator[Violation]:
     rule = "Bodies larger than 1 MiB are 413."
-    body = {**_policy(_prefix(), 0), "padding": "x" * (1024 * 1024)}
-    answer = session.request("POST", session.target.policies(), json_body=body)
-    yield from _expect(session, rule, answer, 413)
-    if answer.status == 201:
-        _cleanup(session, None, [body["key"]])
+    prefix = _prefix()
+    target = _policy(prefix, 0)
+    session.request("POST", session.target.policies(), json_body=target)  # a PUT needs a policy to reach 413
+    padding = "x" * (1024 * 1024)
+    for call in calls(session.target, target["key"]):
+        if call.body is None:
+            continue
+        body = (
+            {**call.body, "key": f"{prefix}-1", "padding": padding}
+            if isinstance(call.body, dict)
+            else [*call.body, padding]
+        )
+        yield from _expect(session, rule, session.request(call.method, call.url, json_body=body), 413)
+    _cleanup(session, None, [target["key"], f"{prefix}-1"])
 
 
 def probe_malformed_bodies(session: Session) -> Iterator[Violation]:
@@ -225,31 +268,43 @@ def probe_concurrent_writes(session: Session) -> Iterator[Violation]:
 
 
 PROBES: tuple[Probe, ...] = (
-    Probe("unauthenticated", "401 without a token or with a wrong one", probe_unauthenticated),
-    Probe("beta-header", "403 without LD-API-Version: beta", probe_beta_header),
+    Probe(
+        "unauthenticated", "401 without a token (every operation) or with a wrong one", probe_unauthenticated
+    ),
+    Probe("beta-header", "403 without LD-API-Version: beta, on every operation", probe_beta_header),
     Probe(
         "reader-cannot-write", "403 for a reader on every write", probe_reader_cannot_write, needs="reader"
     ),
+    Probe("unknown-project", "404 for an unknown project, on every operation", probe_unknown_project),
+    Probe("unknown-policy", "404 for an unknown policy", probe_unknown_policy),
     Probe("method-not-allowed", "405 with Allow", probe_method_not_allowed),
-    Probe("payload-too-large", "413 above 1 MiB", probe_payload_too_large),
+    Probe(
+        "payload-too-large", "413 above 1 MiB, on every operation that takes a body", probe_payload_too_large
+    ),
     Probe("malformed-bodies", "400 for malformed JSON and a wrong Content-Type", probe_malformed_bodies),
     Probe("isolation", "projects isolated", probe_isolation, needs="two projects"),
     Probe("concurrent-writes", "concurrent creates and orders keep ranks unique", probe_concurrent_writes),
 )
 
 
-def run_probes(session: Session, only: str | None = None) -> tuple[list[Violation], list[str]]:
-    """Every probe the target allows (or just ``only``): the violations, and the probes that could not run."""
+def run_probes(
+    session: Session, only: str | None = None, found: Callable[[str, str], None] | None = None
+) -> tuple[list[Violation], list[str]]:
+    """Every probe the target allows (or just ``only``): the violations, and the probes that could not run.
+
+    ``found`` hears of each violation as soon as its probe has run.
+    """
     violations: list[Violation] = []
     skipped: list[str] = []
     for probe in PROBES:
         if only is not None and probe.id != only:
             continue
-        if (probe.needs == "reader" and not session.target.reader_token) or (
-            probe.needs == "two projects" and len(session.target.projects) < 2
-        ):
+        if probe.unmet(session.target):
             skipped.append(probe.id)
             continue
         session.exchanges.clear()
-        violations.extend(replace(violation, check=probe.id) for violation in probe.check(session))
+        for violation in probe.check(session):
+            violations.append(replace(violation, check=probe.id))
+            if found is not None:
+                found(probe.id, violation.message)
     return violations, skipped

@@ -52,7 +52,7 @@ def requests_of(exchanges: Sequence[Exchange], target: Target) -> list[dict[str,
 def curl_script(violation: Violation, target: Target, seed: int) -> str:
     lines = [
         "#!/bin/sh",
-        f"# {violation.check}: {violation.message}",
+        *(f"# {line}" for line in _wrap(f"{violation.check}: {violation.message}")),
         *(f"# rule: {line}" for line in _wrap(violation.rule)),
         f"# found by: release-policy fuzz --seed {seed}",
         "# Start from an empty project (a fresh reference server has one); each request prints its status.",
@@ -84,7 +84,9 @@ def _quote(part: str) -> str:
 
 
 def _wrap(text: str, width: int = 100) -> list[str]:
-    words, lines, line = text.split(), [], ""
+    """``text`` as lines for comments: what the server sent may hold line breaks and control characters."""
+    printable = "".join(char if char.isprintable() else " " for char in text)
+    words, lines, line = printable.split(), [], ""
     for word in words:
         if line and len(line) + len(word) >= width:
             lines.append(line)
@@ -104,12 +106,14 @@ def pytest_test(violation: Violation, result: FuzzResult, target: Target, seed: 
     else:
         call = f"assert_requests(release_policy_target, {_literal(requests_of(violation.exchanges, target))})"
         name = "assert_requests"
-    doc = "\n".join(_wrap(violation.rule, 96))
+    # Comments, not a docstring: the message quotes what the server sent, and a \"\"\" in it would end
+    # a docstring and run as code; _wrap joins on spaces, so no newline of the server's survives.
+    about = [*_wrap(f"{violation.check}: {violation.message}", 96), "", *_wrap(violation.rule, 96)]
     return (
-        f'"""{violation.check}: {violation.message}\n\n{doc}\n\n'
-        f"Found by release-policy fuzz --seed {seed}. Passes on a server that keeps the contract;\n"
-        "Run it with: RELEASE_POLICY_URL=URL RELEASE_POLICY_TOKEN=T pytest THIS_FILE\n"
-        '(without a URL it runs against the in-process reference server)\n"""\n\n'
+        "".join(f"# {line}".rstrip() + "\n" for line in about)
+        + f"#\n# Found by release-policy fuzz --seed {seed}. Passes on a server that keeps the contract.\n"
+        "# Run it with: RELEASE_POLICY_URL=URL RELEASE_POLICY_TOKEN=T pytest THIS_FILE\n"
+        "# (without a URL it runs against the in-process reference server)\n\n"
         f"from validator.fuzz.reproduce import {name}\n\n\n"
         f"def test_{slug(violation.check)}(release_policy_target):  # type: ignore[no-untyped-def]\n"
         f"    {call}\n"
@@ -145,16 +149,16 @@ def junit(result: FuzzResult, seed: int) -> str:
     for probe in PROBES:
         if probe.id not in failed and probe.id not in result.skipped:
             ET.SubElement(suite, "testcase", classname="probes", name=probe.id)
-    for source in ("oracle", "schemathesis"):
+    for source in ("sweep", "oracle", "schemathesis"):
         if source not in failed:
             ET.SubElement(suite, "testcase", classname=source, name=source)
     for violation in result.violations:
         case = ET.SubElement(suite, "testcase", classname=violation.check.split(":")[0], name=violation.check)
         failure = ET.SubElement(case, "failure", message=violation.message)
         failure.text = f"{violation.rule}\n\n{violation.message}"
-    for probe_id in result.skipped:
+    for probe_id, needs in result.skipped.items():
         case = ET.SubElement(suite, "testcase", classname="probes", name=probe_id)
-        ET.SubElement(case, "skipped", message="needs a reader token or a second project")
+        ET.SubElement(case, "skipped", message=f"needs {needs}")
     suite.set("tests", str(len(suite.findall("testcase"))))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -164,8 +168,9 @@ def json_report(result: FuzzResult, seed: int) -> str:
         {
             "seed": seed,
             "stats": dict(result.stats),
-            "skipped": list(result.skipped),
+            "skipped": dict(result.skipped),
             "errors": list(result.errors),
+            "coverage": result.coverage.to_json() if result.coverage is not None else None,
             "violations": [
                 {"check": v.check, "rule": v.rule, "message": v.message, "requests": len(v.exchanges)}
                 for v in result.violations

@@ -8,11 +8,14 @@ project is emptied again at the end. The other projects are only read.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from validator import spec as spec_module
+from validator.fuzz.coverage import Coverage
 from validator.fuzz.oracle import ResetFailed, Run, run_oracle
-from validator.fuzz.probes import run_probes
+from validator.fuzz.probes import PROBES, run_probes
+from validator.fuzz.progress import Progress
 from validator.fuzz.steps import Step
 from validator.fuzz.sweep import run_sweep
 from validator.fuzz.target import Session, Target
@@ -42,11 +45,14 @@ class FuzzOptions:
 @dataclass(frozen=True)
 class FuzzResult:
     violations: tuple[Violation, ...]
-    skipped: tuple[str, ...]
+    #: Probe id -> what the target lacks for it.
+    skipped: Mapping[str, str]
     errors: tuple[str, ...]
     stats: Mapping[str, float]
-    #: The oracle's minimal steps by check, for the pytest reproductions.
+    #: The minimal steps of the sweep's and the oracle's violations by check, for the pytest reproductions.
     steps: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
+    #: What the run exercised of the spec's statuses, the swept constraints and the state rules.
+    coverage: Coverage | None = None
 
 
 def preflight(session: Session, *, reset: bool) -> None:
@@ -54,7 +60,7 @@ def preflight(session: Session, *, reset: bool) -> None:
     for project in target.projects:
         answer = session.request("GET", target.policies(project))
         if answer.status == 0:
-            raise TargetError(f"cannot connect to {target.url}")
+            raise TargetError(f"cannot connect to {target.url}: {answer.problem or 'no answer'}")
         if answer.status in (401, 403):
             raise TargetError(f"{target.url} refused the token ({answer.status}) for project {project}")
         if answer.status != 200:
@@ -74,38 +80,56 @@ def answer_count(session: Session) -> int:
         return 0
 
 
-def fuzz(target: Target, options: FuzzOptions, progress: Callable[[str], None] | None = None) -> FuzzResult:
+def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None) -> FuzzResult:
     """Every check against ``target``; raises :class:`TargetError` if it cannot start."""
+    progress = progress or Progress()
     started = time.monotonic()
-    deadline = started + options.max_time
-    say = progress or (lambda line: None)
-    with Session(target) as session:
+    progress.deadline = started + options.max_time
+    with Session(target, tally=progress.tally) as session:
         preflight(session, reset=options.reset)
         errors = _empty(session)
         if errors:
             raise TargetError(errors[0])
-        swept = run_sweep(session, progress=say)
+        progress.enter(
+            "sweep", "sweep: every constraint of every request schema, just inside and just outside"
+        )
+        swept = run_sweep(session, progress=progress)
         errors += (*swept.errors, *_empty(session))
-        say("probes: auth, beta header, roles, 405, 413, bodies, isolation, concurrency")
-        violations, skipped = run_probes(session)
+        progress.enter(
+            "probes", "probes: auth, beta header, roles, 404, 405, 413, bodies, isolation, concurrency"
+        )
+        violations, skipped_ids = run_probes(session, found=progress.violation)
+        skipped = {probe.id: probe.unmet(target) for probe in PROBES if probe.id in skipped_ids}
         violations = [*swept.violations, *violations]
-        left = max(deadline - time.monotonic(), 1.0)
-        say(f"oracle: model-based sequences for {left * ORACLE_SHARE:.0f} s")
+        left = max(progress.deadline - time.monotonic(), 1.0)
+        share = options.max_time if options.fixed_work else left * ORACLE_SHARE
+        progress.enter(
+            "oracle", "oracle: model-based sequences" + ("" if options.fixed_work else f" for {share:.0f} s")
+        )
         oracle = run_oracle(
-            session, seed=options.seed, max_examples=options.oracle_sequences,
-            max_time=left * ORACLE_SHARE, progress=say,
-        )  # fmt: skip
+            session,
+            seed=options.seed,
+            max_examples=options.oracle_sequences,
+            max_time=share,
+            progress=progress,
+        )
         violations += oracle.violations
         errors += _empty(session)
-        from validator.fuzz.phases import run_phases
+        from validator.fuzz.phases import PhasesResult, run_phases
 
-        left = max(deadline - time.monotonic(), 1.0)
-        say(f"schemathesis: examples, coverage, fuzzing and stateful phases for {left:.0f} s")
-        phases = run_phases(
-            target, seed=options.seed, max_examples=options.phase_examples,
-            max_time=None if options.fixed_work else left,
-            workers=options.workers, progress=say,
-        )  # fmt: skip
+        left = max(progress.deadline - time.monotonic(), 1.0)
+        if session.oversized:
+            # Schemathesis reads every answer whole: 50 MB ones would cost gigabytes and minutes.
+            phases = PhasesResult(
+                (), 0, ("Schemathesis' phases skipped: the server sent answers over the read cap",)
+            )
+        else:
+            progress.enter("schemathesis", "schemathesis: examples, coverage, fuzzing and stateful phases")
+            phases = run_phases(
+                target, seed=options.seed, max_examples=options.phase_examples,
+                max_time=None if options.fixed_work else left,
+                workers=options.workers, progress=progress,
+            )  # fmt: skip
         violations += phases.violations
         errors += phases.errors + _empty(session)
     stats = {
@@ -116,7 +140,8 @@ def fuzz(target: Target, options: FuzzOptions, progress: Callable[[str], None] |
         "schemathesis test cases": phases.test_cases,
     }
     steps = {**swept.steps, **oracle.steps}
-    return FuzzResult(tuple(_distinct(violations)), tuple(skipped), errors, stats, steps)
+    coverage = progress.coverage(spec_module.bundled())
+    return FuzzResult(tuple(_distinct(violations)), skipped, errors, stats, steps, coverage)
 
 
 def _empty(session: Session) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ fresh key each and updates target a policy the sweep created, so no 409 or
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from validator import spec as spec_module
 from validator.fuzz.boundaries import Case, Plan, Side, SweepError, plan
 from validator.fuzz.model import RULES, operation_id
 from validator.fuzz.oracle import ResetFailed, Run, replay
+from validator.fuzz.progress import Progress
 from validator.fuzz.steps import Kind, Step
 from validator.fuzz.target import Session
 from validator.fuzz.violation import Violation
@@ -27,6 +28,8 @@ from validator.spec import Spec
 
 #: A server this broken has shown enough; the rest of the sweep would repeat it.
 MAX_VIOLATIONS = 40
+#: Requests in a row without an answer after which the server is taken to have stopped answering.
+MAX_SILENT = 5
 #: Cases judged by one read: fewer requests, and a wrong answer sends each case again alone.
 BATCH = 16
 _KINDS: tuple[Kind, ...] = ("create", "put", "order")
@@ -101,9 +104,10 @@ def _reads(kind: Kind, side: Side, requests: list[Step], target: str) -> list[St
 
 
 class _Sweep:
-    def __init__(self, session: Session, contract: Spec, say: Callable[[str], None]) -> None:
-        self.session, self.contract, self.say = session, contract, say
+    def __init__(self, session: Session, contract: Spec, progress: Progress) -> None:
+        self.session, self.contract, self.progress = session, contract, progress
         self.result = SweepResult(plans=plans(contract))
+        progress.goals = tuple((c.id, side) for each in self.result.plans for c, side in each.goals)
         self.fixtures = _fixtures(self.result.plans)
         self.base_key = _create_example(self.result.plans).get("key")
         self.run = Run(session, contract=contract)
@@ -138,7 +142,9 @@ class _Sweep:
         for index, step in enumerate(steps):
             verdict = self.run.step(step)
             if index < len(cases) and self.session.exchanges[-1].status:
-                self.result.exercised.update((c.id, cases[index].side) for c in cases[index].credits)
+                swept = {(c.id, cases[index].side) for c in cases[index].credits}
+                self.result.exercised |= swept
+                self.progress.tally.constraints |= swept
             if verdict is None:
                 continue
             culprit = index if index < len(cases) else 0 if len(cases) == 1 else None
@@ -181,13 +187,15 @@ class _Sweep:
         check = f"sweep:{named}" + ("" if case.side == "outside" else ":inside")
         text = f"{named}, {case.side} ({case.label}): {message}"
         self.result.violations.append(Violation(RULES[rule], text, evidence, check))
+        self.progress.violation(check, text)
         self.result.steps.setdefault(check, tuple(steps))
 
     def sweep(self) -> SweepResult:
+        silent = 0  # requests in a row that got no answer
         self.setup()
         for swept in self.result.plans:
             self.restore()
-            self.say(f"sweep: {swept.operation_id}, {len(swept.cases)} bodies")
+            self.progress.note(f"sweep: {swept.operation_id}, {len(swept.cases)} bodies")
             for batch in self.batches(swept):
                 self.session.exchanges.clear()
                 # A read shows a batch went wrong: each of its cases again, alone, to name the one at fault.
@@ -199,16 +207,23 @@ class _Sweep:
                 if len(self.result.violations) >= MAX_VIOLATIONS:
                     self.result.errors.append(f"the sweep stopped after {MAX_VIOLATIONS} violations")
                     return self.result
+                for exchange in self.session.exchanges:
+                    silent = 0 if exchange.status else silent + 1
+                if silent >= MAX_SILENT:
+                    self.result.errors.append(
+                        f"the sweep stopped: {MAX_SILENT} requests in a row got no answer"
+                    )
+                    return self.result
         return self.result
 
 
 def run_sweep(
-    session: Session, contract: Spec | None = None, progress: Callable[[str], None] | None = None
+    session: Session, contract: Spec | None = None, progress: Progress | None = None
 ) -> SweepResult:
     """Sweep every constraint of ``contract`` (default: the bundled spec) against the session's target."""
     contract = contract or spec_module.bundled()
     try:
-        sweep = _Sweep(session, contract, progress or (lambda _: None))
+        sweep = _Sweep(session, contract, progress or Progress())
     except SweepError as error:
         return SweepResult(errors=[str(error)])
     try:

@@ -18,10 +18,13 @@ from typing import Any
 
 import httpx
 
+from validator.fuzz.coverage import Tally
+
 BASE = "/api/v2/projects/{project}/release-policies"
 #: The most of one answer the fuzzer reads: far above any answer the contract allows it to cause
 #: (a body is at most 1 MiB), far below what would hurt it to hold.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
+TOO_LARGE = f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB; the fuzzer read no further"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,10 @@ class Session:
 
     target: Target
     exchanges: list[Exchange] = field(default_factory=list)
+    #: Where the run counts what it exercised (every answer, every step the model predicted).
+    tally: Tally = field(default_factory=Tally)
+    #: Answers over the read cap so far.
+    oversized: int = 0
     #: One pooled client: a new connection per request would make a search several times slower.
     #: Redirects are not followed: the contract has none, so a 3xx is a wrong status to report.
     client: httpx.Client = field(init=False, repr=False)
@@ -153,6 +160,8 @@ class Session:
             answer.headers, answer.body, answer.problem,
         )  # fmt: skip
         self.exchanges.append(exchange)
+        self.tally.answer(method, url, exchange.status)
+        self.oversized += answer.problem == TOO_LARGE
         return exchange
 
     def _send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> _Answer:
@@ -182,10 +191,7 @@ def _read(response: httpx.Response, deadline: float, timeout: float) -> tuple[by
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > MAX_ANSWER_BYTES:
-            return (
-                b"",
-                f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB; the fuzzer read no further",
-            )
+            return b"", TOO_LARGE
         if time.monotonic() > deadline:
             return b"", f"no complete answer within {timeout:g} s"
         chunks.append(chunk)
