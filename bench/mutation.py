@@ -108,11 +108,500 @@ START_TIMEOUT, FUZZ_TIMEOUT, STOP_TIMEOUT = 30.0, 300.0, 10.0
 #: The most a server child serves, whatever happens to its parent.
 SERVER_LIFETIME = 900.0
 
+_CASE = "SQL keywords, identifiers, pragma names and their values are case-insensitive in SQLite."
+_SYNC = (
+    "`PRAGMA synchronous` only decides when SQLite syncs to disk, which shows only after an operating "
+    "system crash; the server started with this value, so SQLite took or ignored it."
+)
+_THREAD = "The writer thread's name is never read."
+_DAEMON = (
+    "Only whether the interpreter waits for the writer thread at exit; the server closes the store on "
+    "shutdown, which stops the thread, and no answer depends on it."
+)
+_LOAD = (
+    "A project is loaded from its rows once, when first used, and is then served from the cache; on the "
+    "fresh database the fuzzer gets, that first load finds no row, so this code never runs. Create a "
+    "policy, restart the server on its file, GET the policy: wrong or 500. The fuzzer talks to one server "
+    "life and never restarts it (tests/server/test_durability.py restarts)."
+)
+
 #: Survivors shown equivalent: (mutant name, the change it makes) -> why no request can tell it apart.
-EQUIVALENT: dict[tuple[str, str], str] = {}
+EQUIVALENT: dict[tuple[str, str], str] = {
+    ("validator.state.xǁStateErrorǁ__init____mutmut_1", "`message` → `None`"): (
+        "The exception's args are never shown: the server answers with `error.message`, which the next line "
+        "sets."
+    ),
+    (
+        "validator.state.xǁProjectǁlisting__mutmut_1",
+        "`False` → `True`",
+    ): "The only caller (app.py, the list) always passes `exclude_default`.",
+    ("validator.state.xǁProjectǁcreate__mutmut_15", "`key` → `None`"): (
+        "The key only spares the default itself (`default.key != key`); a create whose key is the default's "
+        "was refused 409 as a duplicate just before, so `!= None` and `!= key` agree."
+    ),
+    ("validator.state.xǁProjectǁupdate__mutmut_14", "`key` → `None`"): (
+        "Reached only when the policy PUT is not the default, so its key differs from the default's and the "
+        "comparison is true either way."
+    ),
+    ("validator.state.xǁProjectǁreorder__mutmut_5", '`f"Duplicate policy key {key}"` → `None`'): (
+        "Unreachable over HTTP: the order body's schema has `uniqueItems: true`, so the server answers a "
+        "duplicate 400 in request validation, before `reorder`."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_1", "`[]` → `None`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_2",
+        "`[policy for policy in self.policies if policy.is_default]` → `None`",
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_3", "`>` → `>=`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_4", "`1` → `2`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_5",
+        '`f"{len(defaults)} default policies: {[p.key for p in defaul…` → `None`',
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_6",
+        '`f"default policy {p.key} has rank {p.rank}, not 0" for p in…` → `None`',
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_7", "`!=` → `==`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_8", "`0` → `1`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_9",
+        "`sorted(policy.rank for policy in self.scoped)` → `None`",
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_10",
+        "`policy.rank for policy in self.scoped` → `None`",
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_11", "`!=` → `==`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_12", "`range(1, len(ranks) + 1)` → `None`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_13", "`1` → `None`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_14", "`len(ranks) + 1` → `None`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_15", "`1, len` → `len`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_16", "`len(ranks) + 1` → ``"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_17", "`1` → `2`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_18", "`+` → `-`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_19", "`1` → `2`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_20",
+        '`f"scoped ranks are {ranks}, not 1..{len(ranks)}"` → `None`',
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_21",
+        "`[policy.key for policy in self.policies]` → `None`",
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_22", "`!=` → `==`"): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.state.xǁProjectǁinvariant_violations__mutmut_23", '`"a key occurs twice"` → `None`'): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_24",
+        '`"a key occurs twice"` → `"XXa key occurs twiceXX"`',
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    (
+        "validator.state.xǁProjectǁinvariant_violations__mutmut_25",
+        '`"a key occurs twice"` → `"A KEY OCCURS TWICE"`',
+    ): (
+        "Dead code in the server: nothing in validator/ calls `invariant_violations` (only tests do; the "
+        "fuzzer at this commit does not either, although the method's docstring says the oracle checks "
+        "every answer with it)."
+    ),
+    ("validator.server.store.xǁStoreǁ__init____mutmut_1", "`False` → `True`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_10", "`isolation_level=None` → ``"): (
+        "The store opens and ends every write transaction itself (`BEGIN IMMEDIATE` ... `COMMIT`, `with "
+        "connection` in `_migrate`), and sqlite3's default mode opens an implicit one only before a write "
+        "outside a transaction, which never happens."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_14",
+        '`"PRAGMA journal_mode=WAL"` → `"pragma journal_mode=wal"`',
+    ): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_15",
+        '`journal_mode=WAL"` → `JOURNAL_MODE=WAL"`',
+    ): _CASE,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_17", "`durable` → `(durable) and False`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_18", "`durable` → `(durable) or True`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_19", "`'FULL'` → `'XXFULLXX'`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_20", "`'FULL'` → `'full'`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_21", "`'NORMAL'` → `'XXNORMALXX'`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_22", "`'NORMAL'` → `'normal'`"): _SYNC,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_25", '`"PRAGMA` → `"pragma`'): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_26",
+        '`busy_timeout=5000"` → `BUSY_TIMEOUT=5000"`',
+    ): _CASE,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_28", "`self._version()` → `None`"): (
+        "The store drops its cache and reloads the projects from the database inside the transaction; the "
+        "database holds exactly what the cache held, so only the time changes. (Once: the first commit sees "
+        "a version other than None.)"
+    ),
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_31",
+        '`name="release-policy-store"` → `name=None`',
+    ): _THREAD,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_32", "`daemon=True` → `daemon=None`"): _DAEMON,
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_34",
+        '`name="release-policy-store", daemon=True` → `daemon=True`',
+    ): _THREAD,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_35", "`daemon=True` → ``"): _DAEMON,
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_36",
+        '`name="release-policy-store"` → `name="XXrelease-policy-storeXX"`',
+    ): _THREAD,
+    (
+        "validator.server.store.xǁStoreǁ__init____mutmut_37",
+        '`name="release-policy-store"` → `name="RELEASE-POLICY-STORE"`',
+    ): _THREAD,
+    ("validator.server.store.xǁStoreǁ__init____mutmut_38", "`daemon=True` → `daemon=False`"): _DAEMON,
+    (
+        "validator.server.store.xǁStoreǁ_migrate__mutmut_5",
+        '`"SELECT value FROM meta WHERE` → `"select value from meta where`',
+    ): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_migrate__mutmut_13",
+        '`"INSERT INTO meta VALUES` → `"insert into meta values`',
+    ): _CASE,
+    ("validator.server.store.xǁStoreǁclose__mutmut_1", "`timeout=30` → `timeout=None`"): (
+        "How long `close` waits for the writer thread at shutdown; the thread ends as soon as the queue is "
+        "drained."
+    ),
+    ("validator.server.store.xǁStoreǁclose__mutmut_2", "`timeout=30` → `timeout=31`"): (
+        "How long `close` waits for the writer thread at shutdown (31 s, not 30); the thread ends as soon "
+        "as the queue is drained."
+    ),
+    ("validator.server.store.xǁStoreǁ_version__mutmut_4", '`"PRAGMA` → `"pragma`'): _CASE,
+    ("validator.server.store.xǁStoreǁ_version__mutmut_5", '`data_version"` → `DATA_VERSION"`'): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_load__mutmut_8",
+        '`"SELECT id, key, rank, fields FROM policies WHERE` → `"select id, key, rank, fields from policies where`',  # noqa: E501
+    ): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_load__mutmut_9",
+        "`id, key, rank, fields FROM policies WHERE project` → `ID, KEY, RANK, FIELDS FROM POLICIES WHERE PROJECT`",  # noqa: E501
+    ): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_run__mutmut_5",
+        "`<` → `<=`",
+    ): "A batch may hold 257 operations, not 256: only how many share one commit.",
+    ("validator.server.store.xǁStoreǁ_run__mutmut_9", "`break` → `return`"): (
+        "Only at shutdown: the operations queued with the stop mark are not committed, but uvicorn has "
+        "finished every request before it closes the store."
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_7", '`"BEGIN IMMEDIATE"` → `"begin immediate"`'): _CASE,
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_8", "`self._version()` → `None`"): (
+        "The store drops its cache and reloads the projects from the database inside the transaction; the "
+        "database holds exactly what the cache held, so only the time changes. (Once.)"
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_9", "`!=` → `==`"): (
+        "The store drops its cache and reloads the projects from the database inside the transaction; the "
+        "database holds exactly what the cache held, so only the time changes. (On every commit.)"
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_10", "`version` → `None`"): (
+        "The store drops its cache and reloads the projects from the database inside the transaction; the "
+        "database holds exactly what the cache held, so only the time changes. (On every other commit.)"
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_29", '`"COMMIT"` → `"commit"`'): _CASE,
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_32", '`"ROLLBACK"` → `"rollback"`'): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_write__mutmut_10",
+        '`"DELETE FROM policies WHERE project = ? AND` → `"delete from policies where project = ? and`',
+    ): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_write__mutmut_11",
+        "`policies WHERE project = ? AND key` → `POLICIES WHERE PROJECT = ? AND KEY`",
+    ): _CASE,
+    ("validator.server.store.xǁStoreǁ_write__mutmut_12", "`key` → `None`"): (
+        "Every policy of the project is written on every change (`old.get(None)` is never equal): the same "
+        "rows, more writes."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_write__mutmut_19",
+        '`"INSERT INTO policies (project, key, id, rank, fields) VALU…` → `"insert into policies (project, key, id, rank, fields) valu…`',  # noqa: E501
+    ): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_write__mutmut_20",
+        "`policies (project, key, id, rank, fields` → `POLICIES (PROJECT, KEY, ID, RANK, FIELDS`",
+    ): _CASE,
+    ("validator.server.store.xǁStoreǁ_write__mutmut_22", "`ON CONFLICT` → `on conflict`"): _CASE,
+    ("validator.server.store.xǁStoreǁ_write__mutmut_23", "`project, key` → `PROJECT, KEY`"): _CASE,
+    ("validator.server.store.xǁStoreǁ_write__mutmut_25", "`DO UPDATE SET` → `do update set`"): _CASE,
+    (
+        "validator.server.store.xǁStoreǁ_write__mutmut_26",
+        '`rank = excluded.rank, fields = excluded.fields"` → `RANK = EXCLUDED.RANK, FIELDS = EXCLUDED.FIELDS"`',  # noqa: E501
+    ): _CASE,
+}
 
 #: Survivors that are not equivalent: (mutant name, change) -> what the fuzzer lacks to kill it.
-GAPS: dict[tuple[str, str], str] = {}
+GAPS: dict[tuple[str, str], str] = {
+    ("validator.state.xǁProjectǁreorder__mutmut_9", "`==` → `!=`"): (
+        "With a default policy every valid order is refused 400 ('Default policy key is not allowed'): POST "
+        'a policy without scope, POST a scoped `a`, POST /order `["a"]`: 200 due, 400 given. The oracle '
+        "sent valid orders (`oracle:order-applies` killed 16 other mutants) but, in 100 sequences, none in "
+        "a project holding a default policy: its order step is the last of the 12 branches of its `one_of`, "
+        "which Hypothesis draws least. It lacks orders drawn more often, or a probe that creates a default "
+        "and a scoped policy and orders the scoped one. At 250 sequences `oracle:order-applies` kills it."
+    ),
+    ("validator.state.xǁProjectǁreorder__mutmut_22", "`rank=rank` → ``"): (
+        'An order changes no rank: POST scoped `a`, POST scoped `b`, POST /order `["b", "a"]`: `b` rank 1 '
+        "due, the mutant keeps `a` 1 and `b` 2. The oracle's valid orders are rare (the last of the 12 "
+        "branches of its `one_of`) and drawn by `st.permutations`, which can draw the "
+        "current order, which changes no rank. It lacks orders that move policies: a probe that orders "
+        "two or more scoped policies reversed and reads the list back. At 250 sequences `oracle:ranks` "
+        "kills it."
+    ),
+    ("validator.server.store.xǁStoreǁ__init____mutmut_2", "`path` → `None`"): (
+        "Runs only at start-up on an existing database file: `self.path` appears only in the message that "
+        "refuses a database file of a newer schema. The fuzzer talks to one server life and never restarts "
+        "it; a restart of the server on the same file between two requests would show it "
+        "(tests/server/test_durability.py restarts, the fuzzer cannot)."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_migrate__mutmut_2",
+        '`self._connection.execute("SELECT value FROM meta WHERE name…` → `None`',
+    ): (
+        "Runs only at start-up on an existing database file: the schema version is inserted on every start, "
+        "and on an existing file that breaks the primary key: the server cannot start. The fuzzer talks to "
+        "one server life and never restarts it; a restart of the server on the same file between two "
+        "requests would show it (tests/server/test_durability.py restarts, the fuzzer cannot)."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_migrate__mutmut_6",
+        "`value FROM meta WHERE name = 'schema_version'\"` → `VALUE FROM META WHERE NAME = 'SCHEMA_VERSION'\"`",  # noqa: E501
+    ): (
+        "Runs only at start-up on an existing database file: the SELECT looks for 'SCHEMA_VERSION' (string "
+        "values are case-sensitive), never finds the row, inserts it again and breaks the primary key: the "
+        "server cannot start. The fuzzer talks to one server life and never restarts it; a restart of the "
+        "server on the same file between two requests would show it (tests/server/test_durability.py "
+        "restarts, the fuzzer cannot)."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_migrate__mutmut_14",
+        "`meta VALUES ('schema_version'` → `META VALUES ('SCHEMA_VERSION'`",
+    ): (
+        "Runs only at start-up on an existing database file: the version is stored as 'SCHEMA_VERSION', "
+        "which the SELECT never finds, so a database of a newer schema is opened, not refused. The fuzzer "
+        "talks to one server life and never restarts it; a restart of the server on the same file between "
+        "two requests would show it (tests/server/test_durability.py restarts, the fuzzer cannot)."
+    ),
+    ("validator.server.store.xǁStoreǁ_migrate__mutmut_15", "`SCHEMA_VERSION` → `None`"): (
+        "Runs only at start-up on an existing database file: the version is stored as 'None', and "
+        "`int('None')` stops the next start. The fuzzer talks to one server life and never restarts it; a "
+        "restart of the server on the same file between two requests would show it "
+        "(tests/server/test_durability.py restarts, the fuzzer cannot)."
+    ),
+    ("validator.server.store.xǁStoreǁ_migrate__mutmut_16", "`row[0]` → `None`"): (
+        "Runs only at start-up on an existing database file: the version check raises TypeError. The fuzzer "
+        "talks to one server life and never restarts it; a restart of the server on the same file between "
+        "two requests would show it (tests/server/test_durability.py restarts, the fuzzer cannot)."
+    ),
+    ("validator.server.store.xǁStoreǁ_migrate__mutmut_17", "`0` → `1`"): (
+        "Runs only at start-up on an existing database file: the version check raises IndexError. The "
+        "fuzzer talks to one server life and never restarts it; a restart of the server on the same file "
+        "between two requests would show it (tests/server/test_durability.py restarts, the fuzzer cannot)."
+    ),
+    ("validator.server.store.xǁStoreǁ_migrate__mutmut_18", "`>` → `>=`"): (
+        "Runs only at start-up on an existing database file: the server refuses a database of its own "
+        "version. The fuzzer talks to one server life and never restarts it; a restart of the server on the "
+        "same file between two requests would show it (tests/server/test_durability.py restarts, the fuzzer "
+        "cannot)."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_migrate__mutmut_19",
+        '`f"{self.path} has schema version {row[0]}; this server know…` → `None`',
+    ): (
+        "Runs only at start-up on an existing database file: the refusal of a newer schema has no message. "
+        "The fuzzer talks to one server life and never restarts it; a restart of the server on the same "
+        "file between two requests would show it (tests/server/test_durability.py restarts, the fuzzer "
+        "cannot)."
+    ),
+    ("validator.server.store.xǁStoreǁ_migrate__mutmut_20", "`0` → `1`"): (
+        "Runs only at start-up on an existing database file: the refusal of a newer schema raises "
+        "IndexError. The fuzzer talks to one server life and never restarts it; a restart of the server on "
+        "the same file between two requests would show it (tests/server/test_durability.py restarts, the "
+        "fuzzer cannot)."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_version__mutmut_1",
+        '`self._connection.execute("PRAGMA data_version").fetchone()[…` → `None`',
+    ): (
+        "`_version` answers None, so the store never notices another connection's commits and writes from a "
+        "stale cache. Only a second server on the same database file shows it "
+        "(tests/server/test_concurrency.py runs two); the fuzzer talks to one."
+    ),
+    ("validator.server.store.xǁStoreǁ_load__mutmut_13", "`i` → `None`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_14", "`k` → `None`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_15", "`r` → `None`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_16", "`json.loads(f)` → `None`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_17", "`i, k` → `k`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_18", "`k, r` → `r`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_19", "`r, json` → `json`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_20", "`json.loads(f)` → ``"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_load__mutmut_21", "`f` → `None`"): _LOAD,
+    ("validator.server.store.xǁStoreǁ_run__mutmut_8", "`None` → `not None`"): (
+        "Matters only when two or more operations share one commit (a batch): when a second operation is "
+        "waiting, the writer puts its stop mark back in the queue and drops that operation: its request "
+        "hangs, and so does every later one. Batches form when requests arrive while the writer commits; "
+        "against an in-memory database commits take microseconds, and the concurrent-writes probe's 8 "
+        "creates at once formed none here. More writers at once (32-64), or a server on a file with "
+        "`--durable` (slower commits), would form batches."
+    ),
+    ("validator.server.store.xǁStoreǁ_run__mutmut_10", "`more` → `None`"): (
+        "Matters only when two or more operations share one commit (a batch): the second job of a batch is "
+        "replaced by None, which kills the writer thread, and every later request hangs. Batches form when "
+        "requests arrive while the writer commits; against an in-memory database commits take microseconds, "
+        "and the concurrent-writes probe's 8 creates at once formed none here. More writers at once "
+        "(32-64), or a server on a file with `--durable` (slower commits), would form batches."
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_13", "`job.project` → `None`"): (
+        "Matters only when two or more operations share one commit (a batch): the second operation of a "
+        "batch on the same project starts from the state before the first (`and` for `or`), so one of them "
+        "is lost. Batches form when requests arrive while the writer commits; against an in-memory database "
+        "commits take microseconds, and the concurrent-writes probe's 8 creates at once formed none here. "
+        "More writers at once (32-64), or a server on a file with `--durable` (slower commits), would form "
+        "batches."
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_18", "`continue` → `break`"): (
+        "Matters only when two or more operations share one commit (a batch): after a refused operation (a "
+        "409) the rest of the batch gets no answer: those requests hang. Batches form when requests arrive "
+        "while the writer commits; against an in-memory database commits take microseconds, and the "
+        "concurrent-writes probe's 8 creates at once formed none here. More writers at once (32-64), or a "
+        "server on a file with `--durable` (slower commits), would form batches."
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_30", '`"ROLLBACK"` → `None`'): (
+        "Runs only when SQLite fails inside a batch (a full disk, a locked or broken file): the ROLLBACK "
+        "fails (None), so the error escapes the writer thread and every later request hangs. No request can "
+        "make a healthy server's database fail; it needs fault injection, which the fuzzer does not do."
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_31", '`"ROLLBACK"` → `"XXROLLBACKXX"`'): (
+        "Runs only when SQLite fails inside a batch (a full disk, a locked or broken file): the ROLLBACK is "
+        "a syntax error, so the error escapes the writer thread and every later request hangs. No request "
+        "can make a healthy server's database fail; it needs fault injection, which the fuzzer does not do."
+    ),
+    (
+        "validator.server.store.xǁStoreǁ_commit__mutmut_33",
+        '`StoreError(f"database error: {error}")` → `None`',
+    ): (
+        "Runs only when SQLite fails inside a batch (a full disk, a locked or broken file): the requests of "
+        "the failed batch get None for an exception. No request can make a healthy server's database fail; "
+        "it needs fault injection, which the fuzzer does not do."
+    ),
+    ("validator.server.store.xǁStoreǁ_commit__mutmut_34", '`f"database error: {error}"` → `None`'): (
+        "Runs only when SQLite fails inside a batch (a full disk, a locked or broken file): the error of "
+        "the failed batch has no message. No request can make a healthy server's database fail; it needs "
+        "fault injection, which the fuzzer does not do."
+    ),
+    ("validator.server.store.xǁStoreǁ_write__mutmut_1", "`after` → `not after`"): (
+        "Writes never reach (or reach wrongly) the database, while the cache answers every request. (`is "
+        "not`: no write at all.) A restart of the server on its file, then a GET of the policy, would show "
+        "it; the fuzzer never restarts the server (tests/server/test_durability.py does)."
+    ),
+    ("validator.server.store.xǁStoreǁ_write__mutmut_13", "`!=` → `==`"): (
+        "Writes never reach (or reach wrongly) the database, while the cache answers every request. (`==`: "
+        "only unchanged policies are written.) A restart of the server on its file, then a GET of the "
+        "policy, would show it; the fuzzer never restarts the server (tests/server/test_durability.py "
+        "does)."
+    ),
+    ("validator.server.store.xǁStoreǁ_write__mutmut_27", "`policy.fields` → `None`"): (
+        "Writes never reach (or reach wrongly) the database, while the cache answers every request. (The "
+        "fields are stored as `null`.) A restart of the server on its file, then a GET of the policy, would "
+        "show it; the fuzzer never restarts the server (tests/server/test_durability.py does)."
+    ),
+}
 
 
 # --- the mutants --------------------------------------------------------------------------------
