@@ -19,7 +19,7 @@ from validator.fuzz.progress import Progress
 
 #: How often a log (not a terminal) gets the status line.
 HEARTBEAT = 15.0
-_REDRAW = 0.25
+_REDRAW = 0.5
 
 
 class FuzzDisplay:

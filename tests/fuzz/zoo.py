@@ -167,6 +167,20 @@ def _order_forgives_missing(reorder: Any) -> Any:
     return ordered
 
 
+def _order_ignored(reorder: Any) -> Any:
+    """Answers as if the order were applied, but keeps the ranks as they were."""
+    return lambda self, keys: (self, reorder(self, keys)[1])
+
+
+def _order_refused_beside_a_default(reorder: Any) -> Any:
+    def ordered(self: Any, keys: Any) -> Any:
+        if self.default is not None:
+            raise _state().InvalidOrder("Default policy key is not allowed in ordering", "order-default-key")
+        return reorder(self, keys)
+
+    return ordered
+
+
 def _crashes_on_non_ascii(body: Any) -> Any:
     async def read(self: Any, request: Any) -> Any:
         data = await body(self, request)
@@ -308,6 +322,16 @@ ZOO: Mapping[str, Variant] = {
         "order",
         frozenset({"oracle:order-rejects"}),
         _state_patch("reorder", _order_forgives_missing),
+    ),
+    "order-ignored": V(
+        "order",
+        frozenset({"sweep:PostReleasePoliciesOrder:inside", "oracle:ranks", "oracle:order-applies"}),
+        _state_patch("reorder", _order_ignored),
+    ),
+    "order-refused-beside-a-default": V(
+        "order",
+        frozenset({"sweep:PostReleasePoliciesOrder:inside", "oracle:order-applies", "oracle:valid-accepted"}),
+        _state_patch("reorder", _order_refused_beside_a_default),
     ),
     "put-merges": V("PUT semantics", frozenset({"oracle:put-replaces"}), _state_patch("update", _put_merges)),
     "delete-leaves-gap": V(

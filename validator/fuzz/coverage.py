@@ -11,6 +11,7 @@ operation (with the reason) is not one either.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -114,15 +115,31 @@ class Tally:
         self.rules |= state_events(before, step, predicted)
 
 
-def _operation_of(contract: Spec, method: str, path: str) -> str | None:
+Route = tuple[int, str, str, "re.Pattern[str]"]  # placeholders, method, operationId, path pattern
+
+
+@functools.cache
+def _routes(contract: Spec) -> tuple[Route, ...]:
+    """Each operation's method and path as a pattern, the most literal paths first."""
+    return tuple(
+        sorted(
+            (
+                operation.path.count("{"),
+                operation.method,
+                operation.operation_id,
+                re.compile("[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", operation.path))),
+            )
+            for operation in contract.operations.values()
+        )
+    )
+
+
+def _operation_of(routes: tuple[Route, ...], method: str, path: str) -> str | None:
     """The operation a request reached: of the paths that match and serve the method, the most literal
     (``GET .../order`` is the reserved key's 405 from ``GetReleasePolicy``, not the order operation)."""
-    found = []
-    for operation in contract.operations.values():
-        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^/}]+\}", operation.path))
-        if operation.method == method and re.fullmatch(pattern, path):
-            found.append((operation.path.count("{"), operation.operation_id))
-    return min(found)[1] if found else None
+    return next(
+        (op for _, served, op, pattern in routes if served == method and pattern.fullmatch(path)), None
+    )
 
 
 @dataclass(frozen=True)
@@ -168,9 +185,10 @@ class Coverage:
 
 def measure(contract: Spec, tally: Tally, constraint_goals: Iterable[tuple[str, Side]]) -> Coverage:
     """The run's coverage: ``tally`` set against the spec's statuses, the sweep's goals and the rules."""
-    returned = {
-        (_operation_of(contract, method, path), str(status)) for method, path, status in tally.answers
-    }
+    # Copies first (each a single C call, so atomic): the run may add to the tally from another thread.
+    answers, rules, swept = set(tally.answers), set(tally.rules), set(tally.constraints)
+    routes = _routes(contract)
+    returned = {(_operation_of(routes, method, path), str(status)) for method, path, status in answers}
     statuses = []
     for operation in contract.operations.values():
         exempt = contract.get(("paths", operation.path, operation.method.lower())).get(
@@ -181,6 +199,5 @@ def measure(contract: Spec, tally: Tally, constraint_goals: Iterable[tuple[str, 
                 statuses.append(
                     (operation.operation_id, status, (operation.operation_id, status) in returned)
                 )
-    constraints = tuple((name, side, (name, side) in tally.constraints) for name, side in constraint_goals)
-    rules = tuple((rule, rule in tally.rules) for rule in STATE_RULES)
-    return Coverage(tuple(statuses), constraints, rules)
+    constraints = tuple((name, side, (name, side) in swept) for name, side in constraint_goals)
+    return Coverage(tuple(statuses), constraints, tuple((rule, rule in rules) for rule in STATE_RULES))

@@ -34,6 +34,7 @@ MAX_SILENT = 5
 BATCH = 16
 _KINDS: tuple[Kind, ...] = ("create", "put", "order")
 _FIXTURE = "sweep-target"
+_DEFAULT = "sweep-default"
 
 
 @dataclass
@@ -112,22 +113,22 @@ class _Sweep:
         self.base_key = _create_example(self.result.plans).get("key")
         self.run = Run(session, contract=contract)
         self.fresh = (f"sweep-{index}" for index in range(1, 1_000_000))
+        self.kind: Kind = "create"  # of the plan being swept
 
-    def setup(self) -> None:
-        """An empty project holding the fixtures as the create example makes them."""
+    def setup(self, kind: Kind) -> None:
+        """An empty project holding the fixtures, made in reverse so the order example changes their
+        ranks; while orders are swept, also a default policy, which every order must leave out."""
         self.run.start()
         self.run.model = type(self.run.model)()
-        for key in self.fixtures:
+        for key in reversed(self.fixtures):
             self.run.step(Step("create", body=_fixture_body(self.result.plans, key)))
-
-    def restore(self) -> None:
-        """The fixtures back as created (a PUT may have made one the default policy, say)."""
-        for key in self.fixtures:
-            current = self.run.model.get(key).fields if key in self.run.ids else None
-            wanted = json.loads(_fixture_body(self.result.plans, key))
-            if current != {k: v for k, v in wanted.items() if k != "key"}:
-                self.setup()
-                return
+        if kind == "order":
+            default = {
+                k: v
+                for k, v in json.loads(_fixture_body(self.result.plans, _DEFAULT)).items()
+                if k != "scope"
+            }
+            self.run.step(Step("create", body=json.dumps(default)))
 
     def send(self, cases: list[Case], kind: Kind) -> bool:
         """Send the cases' requests, then the reads that judge them; False if a batch went wrong.
@@ -152,7 +153,7 @@ class _Sweep:
             if len(cases) == 1 and culprit is not None:
                 self.report(cases[culprit], verdict.rule, verdict.message, shown)
             try:
-                self.setup()
+                self.setup(self.kind)
             except ResetFailed:
                 if len(cases) > 1 and culprit is not None:
                     self.report(cases[culprit], verdict.rule, verdict.message, shown)
@@ -192,9 +193,9 @@ class _Sweep:
 
     def sweep(self) -> SweepResult:
         silent = 0  # requests in a row that got no answer
-        self.setup()
         for swept in self.result.plans:
-            self.restore()
+            self.kind = _kind(swept)
+            self.setup(self.kind)
             self.progress.note(f"sweep: {swept.operation_id}, {len(swept.cases)} bodies")
             for batch in self.batches(swept):
                 self.session.exchanges.clear()
