@@ -33,6 +33,7 @@ def test_the_zoo_covers_every_kind_of_rule_the_issue_names() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_each_variant_is_found(name: str) -> None:
     result = _fuzz(name)
@@ -41,6 +42,7 @@ def test_each_variant_is_found(name: str) -> None:
     assert all(v.rule and v.message and v.exchanges for v in result.violations)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_correct_server_yields_nothing(seed: int) -> None:
     result = _fuzz(
