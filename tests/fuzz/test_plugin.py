@@ -37,6 +37,7 @@ def test_the_checks_join_a_suite_against_the_reference_server(tmp_path: Path) ->
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASSED test_own.py::test_own" in run.stdout
     for check in (
+        "test_boundary_sweep",
         "test_probe[unauthenticated]",
         "test_probe[isolation]",
         "test_oracle",
@@ -56,6 +57,17 @@ def test_a_broken_server_fails_the_check_that_covers_it(tmp_path: Path) -> None:
     assert "test_probe[reader-cannot-write]" in run.stdout
     assert "A reader may call the two GET operations" in run.stdout
     assert "PASSED test_own.py::test_own" in run.stdout
+
+
+def test_a_validation_gap_fails_the_boundary_sweep(tmp_path: Path) -> None:
+    with variant_server("/components/schemas/ReleasePolicyName/maxLength") as url:
+        run = _pytest(
+            _own_suite(tmp_path), "--release-policy-url", url, "--release-policy-token", WRITER,
+            "-k", "boundary_sweep or own",
+        )  # fmt: skip
+    assert run.returncode == 1, run.stdout
+    assert "FAILED ::test_boundary_sweep" in run.stdout or "test_boundary_sweep FAILED" in run.stdout
+    assert "name:maxLength" in run.stdout
 
 
 def test_a_missing_token_is_a_usage_error(tmp_path: Path) -> None:

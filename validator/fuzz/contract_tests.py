@@ -27,6 +27,14 @@ def session(release_policy_target: Target) -> Iterator[Session]:
         yield checked
 
 
+def test_boundary_sweep(session: Session) -> None:
+    from validator.fuzz.sweep import run_sweep
+
+    result = run_sweep(session)
+    assert not result.errors, "\n".join(result.errors)
+    assert not result.violations, _describe(result.violations)
+
+
 @pytest.mark.parametrize("probe", PROBES, ids=[probe.id for probe in PROBES])
 def test_probe(session: Session, probe: Probe) -> None:
     from validator.fuzz.probes import run_probes
