@@ -48,6 +48,7 @@ LAYERS = {
     "fuzz.command": 4,
     "fuzz.boundaries": 4,
     "fuzz.sweep": 4,
+    "fuzz.tour": 4,
     "fuzz.calls": 4,
     "fuzz.coverage": 4,
     "fuzz.progress": 4,

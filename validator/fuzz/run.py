@@ -19,6 +19,7 @@ from validator.fuzz.progress import Progress
 from validator.fuzz.steps import Step
 from validator.fuzz.sweep import run_sweep
 from validator.fuzz.target import Session, Target
+from validator.fuzz.tour import run_tour
 from validator.fuzz.violation import Violation
 
 #: The share of the time left after the probes that the oracle gets; Schemathesis gets the rest.
@@ -95,12 +96,17 @@ def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None)
         )
         swept = run_sweep(session, progress=progress)
         errors += (*swept.errors, *_empty(session))
+        progress.enter("tour", "tour: every state rule of the contract, once")
+        toured, tour_steps = run_tour(session)
+        for violation in toured:
+            progress.violation(violation.check, violation.message)
+        errors += _empty(session)
         progress.enter(
             "probes", "probes: auth, beta header, roles, 404, 405, 413, bodies, isolation, concurrency"
         )
         violations, skipped_ids = run_probes(session, found=progress.violation)
         skipped = {probe.id: probe.unmet(target) for probe in PROBES if probe.id in skipped_ids}
-        violations = [*swept.violations, *violations]
+        violations = [*swept.violations, *toured, *violations]
         left = max(progress.deadline - time.monotonic(), 1.0)
         share = options.max_time if options.fixed_work else left * ORACLE_SHARE
         progress.enter(
@@ -139,7 +145,7 @@ def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None)
         "oracle requests": oracle.requests,
         "schemathesis test cases": phases.test_cases,
     }
-    steps = {**swept.steps, **oracle.steps}
+    steps = {**swept.steps, **tour_steps, **oracle.steps}
     coverage = progress.coverage(spec_module.bundled())
     return FuzzResult(tuple(_distinct(violations)), skipped, errors, stats, steps, coverage)
 
