@@ -13,6 +13,7 @@ from tests.server.live import READER, WRITER, LiveServer, free_port
 from validator.cli import main
 
 
+@pytest.mark.slow
 def test_the_bundled_server_passes_with_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     reports = tmp_path / "reports"
     code = main(
@@ -35,6 +36,7 @@ def test_the_bundled_server_passes_with_reports(tmp_path: Path, capsys: pytest.C
     assert summary["stats"]["schemathesis test cases"] > 0
 
 
+@pytest.mark.slow
 def test_a_broken_server_exits_1_with_reproductions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -139,6 +139,7 @@ def _recording(paths: list[str]) -> Wrapper:
     return wrap
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "workers"), [(1, 1), (2, 2)])
 def test_reference_server_passes_every_phase(
     seed: int, workers: int, capsys: pytest.CaptureFixture[str]
@@ -172,6 +173,7 @@ def test_max_time_bounds_the_run() -> None:
     assert result.test_cases > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("check", "operation"), CAUGHT)
 def test_each_break_is_caught_by_a_schemathesis_check(
     check: str, operation: str, broken: PhasesResult
@@ -180,6 +182,7 @@ def test_each_break_is_caught_by_a_schemathesis_check(
     assert (f"schemathesis:{check}", operation) in found, f"found only {sorted(found)}"
 
 
+@pytest.mark.slow
 def test_every_violation_has_a_rule_and_the_exchanges_that_show_it(broken: PhasesResult) -> None:
     assert broken.errors == ()
     for violation in broken.violations:
@@ -190,6 +193,7 @@ def test_every_violation_has_a_rule_and_the_exchanges_that_show_it(broken: Phase
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.slow
 def test_a_stateful_failure_comes_with_its_whole_sequence(broken: PhasesResult) -> None:
     lagging = next(
         v for v in broken.violations
@@ -259,6 +263,7 @@ def _create_answers(answers: list[tuple[object, int, bytes]]) -> Wrapper:
     return wrap
 
 
+@pytest.mark.slow
 def test_no_generated_create_reuses_a_key_the_project_holds() -> None:
     # A create that reused an existing key would earn a 409 instead of the 400 its body deserves,
     # and Schemathesis would take the 409 for a rejection: no validation gap could show.

@@ -32,6 +32,7 @@ def test_without_the_option_a_suite_is_left_alone(tmp_path: Path) -> None:
     assert "contract_tests" not in run.stdout
 
 
+@pytest.mark.slow
 def test_the_checks_join_a_suite_against_the_reference_server(tmp_path: Path) -> None:
     run = _pytest(_own_suite(tmp_path), "--release-policy")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -46,6 +47,7 @@ def test_the_checks_join_a_suite_against_the_reference_server(tmp_path: Path) ->
         assert f"PASSED ::{check}" in run.stdout, run.stdout
 
 
+@pytest.mark.slow
 def test_a_broken_server_fails_the_check_that_covers_it(tmp_path: Path) -> None:
     with variant_server("reader-may-write") as url:
         run = _pytest(

@@ -11,6 +11,7 @@ fresh key each and updates target a policy the sweep created, so no 409 or
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,8 +50,9 @@ class SweepResult:
     errors: list[str] = field(default_factory=list)
 
 
+@functools.cache
 def plans(contract: Spec) -> tuple[Plan, ...]:
-    """The sweep of every operation that takes a body, the seeded ones first."""
+    """The sweep of every operation that takes a body, the seeded ones first (made once per spec)."""
     kinds = {operation_id(Step(kind)): kind for kind in _KINDS}
     return tuple(
         plan(contract, operation.operation_id)
