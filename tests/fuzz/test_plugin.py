@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fuzz.zoo_server import variant_server
 from tests.server.live import READER, WRITER
 
