@@ -100,6 +100,14 @@ def _one_project(scope: Scope) -> Scope:
     return {**scope, "path": path, "raw_path": path.encode()}
 
 
+def _any_project(scope: Scope) -> Scope:
+    parts = scope["path"].split("/")
+    if len(parts) > 4 and parts[3] == "projects" and parts[4] not in ("default", "other"):
+        parts[4] = "default"
+    path = "/".join(parts)
+    return {**scope, "path": path, "raw_path": path.encode()}
+
+
 def _no_query(scope: Scope) -> Scope:
     return {**scope, "query_string": b""}
 
@@ -291,6 +299,7 @@ ZOO: Mapping[str, Variant] = {
         _app_patch("", "_error", _error_without_code),
     ),
     "projects-shared": V("isolation", frozenset({"isolation"}), _wrapping(_requests(_one_project))),
+    "any-project": V("status codes", frozenset({"unknown-project"}), _wrapping(_requests(_any_project))),
     "list-ignores-exclude-default": V("list", frozenset({"oracle:list"}), _wrapping(_requests(_no_query))),
     "allocation-unbounded": V(
         "validation gap",

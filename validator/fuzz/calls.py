@@ -15,6 +15,7 @@ from urllib.parse import quote
 from validator import spec as spec_module
 from validator.fuzz.boundaries import base_body
 from validator.fuzz.target import Target
+from validator.spec import Operation
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,21 @@ class Call:
     body: Any
     #: The policy its path names (None: a path of the project's collection).
     policy_key: str | None = None
+    #: Its query parameters that not every string fits (a boolean, a number, an enum...).
+    typed_query: tuple[str, ...] = ()
+
+
+def _typed_query(operation: Operation) -> tuple[str, ...]:
+    """The operation's query parameters (its path's and its own) whose schema not every string fits."""
+    contract = spec_module.bundled()
+    found = []
+    for owner in (("paths", operation.path), ("paths", operation.path, operation.method.lower())):
+        for index in range(len(contract.get(owner).get("parameters", []))):
+            parameter = contract.get(contract.follow((*owner, "parameters", index)))
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and (schema.get("type") != "string" or len(schema) > 1):
+                found.append(str(parameter["name"]))
+    return tuple(found)
 
 
 def calls(target: Target, key: str, project: str | None = None) -> list[Call]:
@@ -43,6 +59,13 @@ def calls(target: Target, key: str, project: str | None = None) -> list[Call]:
                 body = {**body, "key": key}
         policy = key if "policyKey" in named else None
         found.append(
-            Call(operation.operation_id, operation.method, target.url.rstrip("/") + path, body, policy)
+            Call(
+                operation.operation_id,
+                operation.method,
+                target.url.rstrip("/") + path,
+                body,
+                policy,
+                _typed_query(operation),
+            )
         )
     return found

@@ -102,6 +102,15 @@ def probe_unknown_project(session: Session) -> Iterator[Violation]:
     yield from _each_operation(session, rule, 404, project="rpv-absent-" + secrets.token_hex(4))
 
 
+def probe_bad_query(session: Session) -> Iterator[Violation]:
+    rule = "A query parameter the spec types (excludeDefault is a boolean) with a value it rejects is 400."
+    for call in calls(session.target, _prefix()):
+        for name in call.typed_query:
+            yield from _expect(
+                session, rule, session.request(call.method, f"{call.url}?{name}=rpv-invalid"), 400
+            )
+
+
 def probe_unknown_policy(session: Session) -> Iterator[Violation]:
     rule = "GET, PUT or DELETE of a policy that does not exist is 404, before the body is judged."
     for call in calls(session.target, _prefix()):
@@ -277,6 +286,7 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe("unknown-project", "404 for an unknown project, on every operation", probe_unknown_project),
     Probe("unknown-policy", "404 for an unknown policy", probe_unknown_policy),
+    Probe("bad-query", "400 for a query parameter of the wrong type", probe_bad_query),
     Probe("method-not-allowed", "405 with Allow", probe_method_not_allowed),
     Probe(
         "payload-too-large", "413 above 1 MiB, on every operation that takes a body", probe_payload_too_large
