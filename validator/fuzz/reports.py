@@ -149,7 +149,7 @@ def junit(result: FuzzResult, seed: int) -> str:
     for probe in PROBES:
         if probe.id not in failed and probe.id not in result.skipped:
             ET.SubElement(suite, "testcase", classname="probes", name=probe.id)
-    for source in ("sweep", "oracle", "schemathesis"):
+    for source in ("sweep", "tour", "oracle", "schemathesis"):
         if source not in failed:
             ET.SubElement(suite, "testcase", classname=source, name=source)
     for violation in result.violations:
