@@ -303,7 +303,13 @@ ZOO: Mapping[str, Variant] = {
     "list-ignores-exclude-default": V("list", frozenset({"oracle:list"}), _wrapping(_requests(_no_query))),
     "allocation-unbounded": V(
         "validation gap",
-        frozenset({"oracle:invalid-rejected", "schemathesis:negative_data_rejection"}),
+        frozenset(
+            {
+                "sweep:PostReleasePolicy:guardedReleaseConfig.stages[0].allocation:maximum",
+                "oracle:invalid-rejected",
+                "schemathesis:negative_data_rejection",
+            }
+        ),
         _unbounded,
     ),
     "rank-missing": V(
