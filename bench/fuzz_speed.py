@@ -1,7 +1,8 @@
 """Benchmark: `release-policy fuzz` against a plain `st run`, on the zoo and the spec mutants.
 
     .venv/bin/python bench/fuzz_speed.py [--max-time 30] [--seed 1] [--mutants] [--only PATTERN]
-        [--st all|zoo|none] [--ladder 1,5,10] [VARIANT ...]
+        [--st all|zoo|none] [--ladder 1,5,10] [--snapshot REV] [--json PATH] [VARIANT ...]
+    .venv/bin/python bench/fuzz_speed.py --render PATH      # the table of an earlier run's --json
 
 Rows: the correct reference server first, then every variant of
 ``tests/fuzz/zoo.py`` (or those named), and with ``--mutants`` every spec
@@ -34,31 +35,34 @@ found
     release-policy fuzz: the checks of the violations in its JSON report. What
     counts as finding the row: for a zoo variant, one of the checks the zoo
     lists for it (``Variant.catches``: "yes", else "other" when only other
-    checks fired); for a spec mutant, any violation at all (the mutant differs
-    from the reference server, which reports nothing, only in the one
-    constraint it lacks; the source column shows whether the sweep was the one
-    that saw it). st run: its failures of kinds (check and operation) that the
-    same ``st run`` does not report against the correct server, by check name.
-    Plain ``st run`` fails on the correct server too (the "correct" row), so its
-    exit code alone says nothing; the correct-server row is its baseline.
+    checks fired), where ``tour:R`` counts as ``oracle:R`` (the state tour
+    judges by the oracle's model and names its checks by the same rules); for
+    a spec mutant, any violation at all (the mutant differs from the reference
+    server, which reports nothing, only in the one constraint it lacks; the
+    source column shows whether the sweep was the one that saw it). st run:
+    its failures of kinds (check and operation) that the same ``st run`` does
+    not report against the correct server, by check name. Plain ``st run``
+    fails on the correct server too (the "correct" row), so its exit code
+    alone says nothing; the correct-server row is its baseline.
 
 detected at
     release-policy fuzz: the time printed on the first ``VIOLATION`` line of its
     stderr whose check counts as finding the row (above), that is seconds on the
     fuzzer's own clock, which starts as its command begins (before it connects;
-    the interpreter's start-up, about 1-2 s, is not in it), with the source
-    named by the check's prefix: ``sweep:`` the boundary sweep, ``oracle:`` the
-    model-based oracle, ``schemathesis:`` Schemathesis' phases, anything else a
-    probe. st run: seconds from launching its process to the timestamp of the
-    first failed scenario (one operation in one phase) of a new kind in its
-    NDJSON event stream.
+    the interpreter's start-up, about 0.4 s, is not in it), with the source
+    named by the check's prefix: ``sweep:`` the boundary sweep, ``tour:`` the
+    state tour, ``oracle:`` the model-based oracle, ``schemathesis:``
+    Schemathesis' phases, anything else a probe. st run: seconds from
+    launching its process to the timestamp of the first failed scenario (one
+    operation in one phase) of a new kind in its NDJSON event stream.
 
 cases/s
     Requests generated and answered per second of the tool's own run time.
     The fuzzer: (sweep requests + oracle requests + Schemathesis test cases) /
-    seconds, all from its JSON report (the probes' few dozen requests are in
-    the seconds but not counted). st run: the interactions with a response in
-    its NDJSON stream / its JSON report's running time.
+    seconds, all from its JSON report (the probes' and the state tour's few
+    dozen requests are in the seconds but not counted). st run: the
+    interactions with a response in its NDJSON stream / its JSON report's
+    running time.
 
 coverage
     The fuzzer's JSON report's ``coverage``: goals reached of all goals
@@ -68,6 +72,12 @@ coverage
 budget in turn (a fresh server each), until one finds it too; the table then
 shows the smallest such budget and that run's wall time. Every process runs
 under a timeout and is killed with its process group when it overstays.
+
+--snapshot REV runs the servers, the fuzzer and the zoo from a copy of that
+commit (``git archive``, on ``PYTHONPATH`` ahead of the editable install), so
+that edits made to the working tree while a long run goes on never reach it;
+the output's first line names the commit (or the working tree's HEAD, and
+whether validator/, tests/ or spec/ had uncommitted edits).
 """
 
 from __future__ import annotations
@@ -161,6 +171,8 @@ SERVER_START_TIMEOUT = 60.0
 ST_CONFIG = '[parameters]\n"path.projectKey" = "default"\n'
 #: Schemathesis' phases that send test cases.
 ST_TESTING = frozenset({"examples", "coverage", "fuzzing", "stateful"})
+#: The prefixes of the fuzzer's checks that name their source; a check without one is a probe's.
+SOURCES = ("sweep", "tour", "oracle", "schemathesis")
 #: The fuzzer's line for a violation the moment it is found (validator/cli_progress.py).
 _VIOLATION = re.compile(r"^\[\s*(?P<at>\d+(?:\.\d+)?)s\] VIOLATION (?P<check>\S+?): ")
 
@@ -181,7 +193,7 @@ class Seen:
 def source(check: str) -> str:
     """Which part of the fuzzer reports ``check``: its prefix, or a probe (probe checks have none)."""
     prefix = check.split(":", 1)[0]
-    return prefix if prefix in ("sweep", "oracle", "schemathesis") and ":" in check else "probe"
+    return prefix if prefix in SOURCES and ":" in check else "probe"
 
 
 def violation_lines(lines: Sequence[tuple[float, str]]) -> list[Seen]:
@@ -205,7 +217,11 @@ def expectation(name: str) -> Callable[[str], bool]:
     if is_mutant(name):
         return lambda check: True  # the mutant differs from the reference server in its constraint only
     catches = zoo()[name].catches
-    return lambda check: check in catches
+    # The state tour judges by the oracle's model and names its checks by the same rules: ``tour:R``
+    # is the finding ``oracle:R`` is, from a fixed sequence rather than a drawn one.
+    return lambda check: (
+        check in catches or (check.startswith("tour:") and f"oracle:{check.removeprefix('tour:')}" in catches)
+    )
 
 
 def kind(name: str) -> str:
