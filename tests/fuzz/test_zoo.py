@@ -37,7 +37,8 @@ def test_the_zoo_covers_every_kind_of_rule_the_issue_names() -> None:
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_each_variant_is_found(name: str) -> None:
     result = _fuzz(name)
-    found = {violation.check for violation in result.violations}
+    # The state tour judges with the oracle's model and names its checks by the same rules.
+    found = {violation.check.replace("tour:", "oracle:", 1) for violation in result.violations}
     assert found & ZOO[name].catches, f"{name} went unnoticed; found only {sorted(found)}"
     assert all(v.rule and v.message and v.exchanges for v in result.violations)
 

@@ -319,7 +319,7 @@ ZOO: Mapping[str, Variant] = {
     ),
     "put-not-stored": V(
         "persistence",
-        frozenset({"oracle:read-your-writes"}),
+        frozenset({"oracle:read-your-writes", "oracle:ranks"}),
         _state_patch("update", _put_not_stored),
     ),
     "duplicate-key-overwrites": V(
