@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,3 +17,29 @@ REPOSITORY = TESTS.parent
 
 def load_seed(name: str) -> Any:
     return json.loads((SEEDS / name).read_text(encoding="utf-8"))
+
+
+@contextmanager
+def served(module: str, *arguments: str) -> Iterator[str]:
+    """The URL that ``python -m module arguments...`` prints once it serves; the server stops when its
+    standard input closes (as ``tests.fuzz.zoo_server`` and ``tests.fuzz.garbage_server`` do)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *arguments],
+        cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the {' '.join(arguments)} server did not start")
+        yield url
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -19,16 +19,15 @@ same request elsewhere on the server), ``huge`` (50 MB 2xx answers) and
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tests.support import REPOSITORY
+from tests.support import served
 
 #: The requests of the fuzzer's preflight: a GET per project (two), a count, and the two lists
 #: that empty the project. They are answered correctly unless a test asks for fewer.
@@ -245,29 +244,9 @@ def garbage(mode: str, after: int = PREFLIGHT) -> Callable[[ASGIApp], ASGIApp]:
     return wrap
 
 
-@contextmanager
-def garbage_server(mode: str, after: int = PREFLIGHT) -> Iterator[str]:
+def garbage_server(mode: str, after: int = PREFLIGHT) -> AbstractContextManager[str]:
     """The URL of a reference server that answers garbage as ``mode`` says after ``after`` requests."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fuzz.garbage_server", mode, str(after)],
-        cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the {mode} server did not start")
-        yield url
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
+    return served("tests.fuzz.garbage_server", mode, str(after))
 
 
 def main(mode: str, after: int) -> None:

@@ -7,37 +7,15 @@ until its standard input closes; :func:`variant_server` starts and stops it.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from tests.support import REPOSITORY
+from tests.support import served
 
 
-@contextmanager
-def variant_server(name: str) -> Iterator[str]:
+def variant_server(name: str) -> AbstractContextManager[str]:
     """The URL of a server broken as the zoo's ``name`` (or a spec mutant's) says; ``correct``: not broken."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fuzz.zoo_server", name],
-        cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the {name} server did not start")
-        yield url
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
+    return served("tests.fuzz.zoo_server", name)
 
 
 def main(name: str) -> None:
