@@ -12,6 +12,7 @@ import validator
 PACKAGE = Path(validator.__file__).parent
 LAYERS = {
     "findings": 0,
+    "document_types": 1,
     "documents": 1,
     "json_reader": 1,
     "yaml_reader": 1,
@@ -80,16 +81,19 @@ MODULES = sorted(module_name(path) for path in PACKAGE.rglob("*.py"))
 
 def project_imports(source: Path) -> set[str]:
     """The project modules a file imports, anywhere in it (lazy imports count too)."""
+    return imports_in(source.read_text(encoding="utf-8"))
+
+
+def imports_in(source: str) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "validator":
             base = node.module.removeprefix("validator").lstrip(".")
             for alias in node.names:
                 candidate = f"{base}.{alias.name}".lstrip(".")
-                if candidate in LAYERS:
-                    found.add(candidate)
-                elif base:
-                    found.add(base)
+                # A name that is not a module (``from validator import __version__``) comes
+                # from the package that defines it: ``validator`` itself is ``__init__``.
+                found.add(candidate if candidate in LAYERS else base or "__init__")
         elif isinstance(node, ast.Import):
             found.update(
                 a.name.removeprefix("validator.") for a in node.names if a.name.startswith("validator.")
@@ -110,6 +114,47 @@ def test_every_module_has_a_layer() -> None:
 def test_imports_go_down_the_layers(module: str) -> None:
     for imported in project_imports(source_of(module)):
         assert LAYERS[imported] <= LAYERS[module], f"{module} (layer {LAYERS[module]}) imports {imported}"
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each cycle of ``graph`` once, as the modules along it (depth-first; fine for a few dozen)."""
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        for imported in sorted(graph.get(module, set())):
+            if imported in trail:
+                cycle = trail[trail.index(imported) :]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    cycles.append([*cycle, imported])
+            elif imported not in done:
+                visit(imported, [*trail, imported])
+        done.add(module)
+
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    return cycles
+
+
+def test_the_import_checker_sees_names_imported_from_the_package_top() -> None:
+    """``from validator import lint`` imports ``validator/__init__.py``, not nothing."""
+    source = "from validator import lint, spec\nfrom validator.linter import LintPathError\n"
+    assert imports_in(source) == {"__init__", "spec", "linter"}
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"d"}, "e": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c", "a"], ["d", "d"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    """Lazy and type-checking imports count: a cycle is a design knot, whenever it is tied."""
+    graph = {module: project_imports(source_of(module)) - {module} for module in MODULES}
+    assert import_cycles(graph) == []
 
 
 @pytest.mark.parametrize("module", sorted(set(MODULES) - PRINTERS))

@@ -13,6 +13,7 @@ FINDINGS = [
     Finding("a.yaml", 3, 5, "$.stages[1].allocation", "stage-allocation", "error", "too big"),
     Finding("a.yaml", 7, 1, "$.name", "name-style", "warning", "odd"),
 ]
+VERSION = "0.1.0"
 RULES = {"stage-allocation": RuleInfo("stage-allocation", "error", "why")}
 
 
@@ -39,7 +40,7 @@ def test_dotted_path() -> None:
 
 
 def test_text_reporter() -> None:
-    text = REPORTERS["text"](Report(FINDINGS, RULES, files_checked=2))
+    text = REPORTERS["text"](Report(FINDINGS, RULES, files_checked=2, tool_version=VERSION))
     assert text.splitlines() == [
         "a.yaml:3:5: error [stage-allocation] too big ($.stages[1].allocation)",
         "a.yaml:7:1: warning [name-style] odd ($.name)",
@@ -48,17 +49,19 @@ def test_text_reporter() -> None:
 
 
 def test_text_reporter_colours_only_when_asked() -> None:
-    coloured = REPORTERS["text"](Report(FINDINGS, RULES, files_checked=1, color=True))
+    coloured = REPORTERS["text"](Report(FINDINGS, RULES, files_checked=1, tool_version=VERSION, color=True))
     assert "\033[31merror\033[0m" in coloured
-    assert "\033[" not in REPORTERS["text"](Report(FINDINGS, RULES, files_checked=1))
+    assert "\033[" not in REPORTERS["text"](Report(FINDINGS, RULES, files_checked=1, tool_version=VERSION))
 
 
 def test_text_reporter_clean() -> None:
-    assert REPORTERS["text"](Report([], RULES, files_checked=1)) == "no problems in 1 file"
+    assert (
+        REPORTERS["text"](Report([], RULES, files_checked=1, tool_version=VERSION)) == "no problems in 1 file"
+    )
 
 
 def test_json_reporter() -> None:
-    payload = json.loads(REPORTERS["json"](Report(FINDINGS, RULES, files_checked=2)))
+    payload = json.loads(REPORTERS["json"](Report(FINDINGS, RULES, files_checked=2, tool_version=VERSION)))
     assert payload["summary"] == {"errors": 1, "warnings": 1, "files": 2}
     assert payload["findings"][0] == {
         "file": "a.yaml",

@@ -11,11 +11,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from jsonschema.validators import validator_for
 
-import validator
 from validator.findings import Finding, RuleInfo
 from validator.reporters import REPORTERS, Report
 from validator.sarif import artifact_uri, render_sarif, rule_name
 
+VERSION = "7.8.9"
+"""Not the package's own: the SARIF driver states whatever version it is given."""
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 RULES = {
@@ -71,7 +72,7 @@ def test_the_stored_schema_is_sarif_2_1_0() -> None:
 
 
 def test_the_schema_catches_a_broken_log() -> None:
-    log = sarif(Report(FINDINGS, RULES, files_checked=3))
+    log = sarif(Report(FINDINGS, RULES, files_checked=3, tool_version=VERSION))
     log["runs"][0]["results"][0]["level"] = "fatal"
     del log["runs"][0]["tool"]["driver"]["name"]
     log["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
@@ -79,38 +80,39 @@ def test_the_schema_catches_a_broken_log() -> None:
 
 
 def test_sarif_with_findings_validates_against_the_schema() -> None:
-    assert schema_errors(sarif(Report(FINDINGS, RULES, files_checked=3))) == []
+    assert schema_errors(sarif(Report(FINDINGS, RULES, files_checked=3, tool_version=VERSION))) == []
 
 
 def test_empty_sarif_validates_against_the_schema() -> None:
-    log = sarif(Report([], RULES, files_checked=1))
+    log = sarif(Report([], RULES, files_checked=1, tool_version=VERSION))
     assert schema_errors(log) == []
     assert log["runs"][0]["results"] == []
     assert len(log["runs"][0]["tool"]["driver"]["rules"]) == 4
-    nothing = sarif(Report([], {}, files_checked=0))
+    nothing = sarif(Report([], {}, files_checked=0, tool_version=VERSION))
     assert schema_errors(nothing) == []
     assert nothing["runs"][0]["tool"]["driver"]["rules"] == []
 
 
 def test_sarif_log_and_driver() -> None:
-    log = sarif(Report(FINDINGS, RULES, files_checked=3))
+    log = sarif(Report(FINDINGS, RULES, files_checked=3, tool_version=VERSION))
     assert log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
     assert log["version"] == "2.1.0"
     assert len(log["runs"]) == 1
     driver = log["runs"][0]["tool"]["driver"]
     assert driver["name"] == "release-policy"
-    assert driver["version"] == validator.__version__
+    assert driver["version"] == "7.8.9"
     assert driver["informationUri"] == "https://pypi.org/project/release-policy-validator/"
 
 
 def test_sarif_text_is_indented_json() -> None:
-    text = render_sarif(Report(FINDINGS[:1], RULES, files_checked=1))
+    text = render_sarif(Report(FINDINGS[:1], RULES, files_checked=1, tool_version=VERSION), VERSION)
     assert text.startswith('{\n  "$schema": ')
-    assert text == REPORTERS["sarif"](Report(FINDINGS[:1], RULES, files_checked=1))
+    assert text == REPORTERS["sarif"](Report(FINDINGS[:1], RULES, files_checked=1, tool_version=VERSION))
 
 
 def test_sarif_describes_every_rule_sorted_by_id() -> None:
-    rules = sarif(Report(FINDINGS[:1], RULES, files_checked=1))["runs"][0]["tool"]["driver"]["rules"]
+    log = sarif(Report(FINDINGS[:1], RULES, files_checked=1, tool_version=VERSION))
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules] == ["contract", "name-style", "stage-allocation", "unknown-field"]
     assert rules[1] == {
         "id": "name-style",
@@ -135,7 +137,7 @@ def test_sarif_describes_every_rule_sorted_by_id() -> None:
 
 
 def test_sarif_results() -> None:
-    log = sarif(Report(FINDINGS, RULES, files_checked=3))
+    log = sarif(Report(FINDINGS, RULES, files_checked=3, tool_version=VERSION))
     rules = log["runs"][0]["tool"]["driver"]["rules"]
     results = log["runs"][0]["results"]
     assert len(results) == 4
@@ -165,13 +167,14 @@ def test_sarif_results() -> None:
 
 
 def test_sarif_result_of_an_unknown_rule_has_no_rule_index() -> None:
-    result = sarif(Report(FINDINGS, RULES, files_checked=3))["runs"][0]["results"][2]
+    result = sarif(Report(FINDINGS, RULES, files_checked=3, tool_version=VERSION))["runs"][0]["results"][2]
     assert result["ruleId"] == "not-a-known-rule"
     assert "ruleIndex" not in result
 
 
 def test_sarif_location_of_a_windows_path() -> None:
-    location = sarif(Report(FINDINGS, RULES, files_checked=3))["runs"][0]["results"][3]["locations"][0]
+    log = sarif(Report(FINDINGS, RULES, files_checked=3, tool_version=VERSION))
+    location = log["runs"][0]["results"][3]["locations"][0]
     assert location["physicalLocation"] == {
         "artifactLocation": {"uri": "sub/dir/c.yaml"},
         "region": {"startLine": 12, "startColumn": 9},
@@ -212,7 +215,7 @@ def test_rule_name(rule_id: str, name: str) -> None:
 
 
 def test_github_lines() -> None:
-    text = REPORTERS["github"](Report(FINDINGS[:2], RULES, files_checked=2))
+    text = REPORTERS["github"](Report(FINDINGS[:2], RULES, files_checked=2, tool_version=VERSION))
     assert text.splitlines() == [
         "::error file=policies/prod release.yaml,line=3,col=5,title=release-policy [stage-allocation]"
         "::allocation 30000 is below the previous stage's 50000"
@@ -233,7 +236,7 @@ def test_github_escapes_data_and_properties() -> None:
         "error",
         "50% off: a, b\r\nand c",
     )
-    lines = REPORTERS["github"](Report([finding], RULES, files_checked=1)).splitlines()
+    lines = REPORTERS["github"](Report([finding], RULES, files_checked=1, tool_version=VERSION)).splitlines()
     assert lines[0] == (
         "::error file=dir%2C1/100%25%3A a.yaml,line=4,col=2,title=release-policy [contract]"
         "::50%25 off: a, b%0D%0Aand c ($['a:b,c'])"
@@ -242,14 +245,14 @@ def test_github_escapes_data_and_properties() -> None:
 
 
 def test_github_summary_is_not_a_command() -> None:
-    text = REPORTERS["github"](Report([], RULES, files_checked=1))
+    text = REPORTERS["github"](Report([], RULES, files_checked=1, tool_version=VERSION))
     assert text == "release-policy: no problems in 1 file"
     assert not text.startswith("::")
 
 
 def test_github_title_property_is_escaped() -> None:
     finding = Finding("a.yaml", 1, 1, "$", "odd:rule,id", "warning", "m")
-    line = REPORTERS["github"](Report([finding], {}, files_checked=1)).splitlines()[0]
+    line = REPORTERS["github"](Report([finding], {}, files_checked=1, tool_version=VERSION)).splitlines()[0]
     assert line == "::warning file=a.yaml,line=1,col=1,title=release-policy [odd%3Arule%2Cid]::m ($)"
 
 

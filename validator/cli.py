@@ -48,7 +48,7 @@ def _spec_check(args: argparse.Namespace) -> int:
         findings = speccheck.check_file(path, display)
     except OSError as error:
         raise UsageError(f"{display}: cannot read: {error.strerror or error}") from None
-    report = Report(findings, speccheck.RULE_INFO, files_checked=1, color=_color(sys.stdout))
+    report = Report(findings, speccheck.RULE_INFO, 1, __version__, color=_color(sys.stdout))
     _emit(REPORTERS[args.format](report))
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
@@ -72,7 +72,7 @@ def _lint(args: argparse.Namespace) -> int:
         result = linter.lint(args.paths, kind=args.kind)
     except linter.LintPathError as error:
         raise UsageError(str(error)) from None
-    report = Report(result.findings, linter.RULE_INFO, result.files_checked, color=_color(sys.stdout))
+    report = Report(result.findings, linter.RULE_INFO, result.files_checked, __version__, _color(sys.stdout))
     _emit(REPORTERS[args.format](report))
     failed = result.errors > 0 or (args.strict and result.warnings > 0)
     return EXIT_FINDINGS if failed else EXIT_CLEAN

@@ -1,9 +1,9 @@
-"""The result type every checker returns, and JSONPath spelling of locations."""
+"""The result types: a checker's Finding, a run's Report; and JSONPath spelling of locations."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +35,21 @@ class RuleInfo:
     severity: Severity
     summary: str
     why: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one run found, and what a reporter needs to describe it."""
+
+    findings: Sequence[Finding]
+    rules: Mapping[str, RuleInfo]
+    files_checked: int
+    #: The tool's version, which some formats (SARIF) state; passed in so no reporter imports the package top.
+    tool_version: str
+    color: bool = False
+
+    def count(self, severity: str) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
 
 
 def json_path(segments: Iterable[PathSegment]) -> str:

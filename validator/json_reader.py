@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from validator.documents import (
+from validator.document_types import (
     MAX_DEPTH,
     Document,
     DocumentError,

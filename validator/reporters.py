@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from validator.findings import Finding, RuleInfo
+from validator.findings import Report
+
+# Callers name the Report where they pick a reporter.
+__all__ = ["REPORTERS", "Report", "render_github", "render_json", "render_text"]
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
-
-
-@dataclass(frozen=True)
-class Report:
-    """What one run found, and what a reporter needs to describe it."""
-
-    findings: Sequence[Finding]
-    rules: Mapping[str, RuleInfo]
-    files_checked: int
-    color: bool = False
-
-    def count(self, severity: str) -> int:
-        return sum(1 for finding in self.findings if finding.severity == severity)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -99,7 +88,7 @@ def render_github(report: Report) -> str:
 def _sarif(report: Report) -> str:
     from validator.sarif import render_sarif  # loaded only when asked for: it is not on the lint path
 
-    return render_sarif(report)
+    return render_sarif(report, report.tool_version)
 
 
 REPORTERS: dict[str, Callable[[Report], str]] = {

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-from validator import __version__
-from validator.findings import Finding, RuleInfo
-
-if TYPE_CHECKING:
-    from validator.reporters import Report
+from validator.findings import Finding, Report, RuleInfo
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -76,14 +72,17 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-def sarif_log(report: Report) -> dict[str, Any]:
-    """The SARIF log as a JSON-ready dict: one run, all rules sorted by id, one result per finding."""
+def sarif_log(report: Report, version: str) -> dict[str, Any]:
+    """The SARIF log as a JSON-ready dict: one run, all rules sorted by id, one result per finding.
+
+    ``version`` is the tool's, as the driver states it.
+    """
     rule_ids = sorted(report.rules)
     rules = [report.rules[rule_id] for rule_id in rule_ids]
     rule_index = {rule_id: index for index, rule_id in enumerate(rule_ids)}
     driver = {
         "name": TOOL_NAME,
-        "version": __version__,
+        "version": version,
         "informationUri": INFORMATION_URI,
         "rules": [_descriptor(info) for info in rules],
     }
@@ -99,6 +98,6 @@ def sarif_log(report: Report) -> dict[str, Any]:
     }
 
 
-def render_sarif(report: Report) -> str:
+def render_sarif(report: Report, version: str) -> str:
     """The SARIF 2.1.0 log as JSON text, indented by two."""
-    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False)
+    return json.dumps(sarif_log(report, version), indent=2, ensure_ascii=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from validator.documents import (
+from validator.document_types import (
     MAX_DEPTH,
     MAX_NODES,
     Document,
