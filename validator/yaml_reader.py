@@ -117,7 +117,6 @@ def _build(loader: Any, root: yaml.Node, file: str) -> Document:
     return Document(file, holder[0], tuple(sorted(set(duplicates))), locate)
 
 
-
 class _Merger:
     """Each mapping's members with its merge keys applied; a merged source is flattened once."""
 
