@@ -25,13 +25,21 @@ class UnknownField:
 
     def suggestion(self) -> str | None:
         """The known field the author most likely meant, if any is close."""
-        folded = {name.lower(): name for name in self.known}
-        if self.name.lower() in folded:
-            return folded[self.name.lower()]
+        close = self._close(1)
+        return close[0] if close else None
+
+    def unique_suggestion(self) -> str | None:
+        """The one known field close to this name; None when none is, or several are (no safe rename)."""
+        close = self._close(2)
+        return close[0] if len(close) == 1 else None
+
+    def _close(self, count: int) -> list[str]:
+        folded = [name for name in self.known if name.lower() == self.name.lower()]
+        if folded:
+            return folded
         import difflib  # only for the rare unknown field: not on every run's import path
 
-        close = difflib.get_close_matches(self.name, self.known, n=1, cutoff=0.75)
-        return close[0] if close else None
+        return difflib.get_close_matches(self.name, self.known, n=count, cutoff=0.75)
 
 
 def unknown_fields(spec: Spec, schema: dict[str, Any], body: Any) -> Iterator[UnknownField]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from validator.findings import RuleInfo
-from validator.linter import project, rules
+from validator.linter import fixes, project, rules
 from validator.linter.model import LintRule
 
 RULES: tuple[LintRule, ...] = (
@@ -40,9 +40,11 @@ RULES: tuple[LintRule, ...] = (
             " (true or 1000.5 where an integer is due), a name over 256 characters, a releaseMethod"
             " outside the enum, an allocation outside 0-100000, more than 20 stages, a malformed or"
             " reserved key, an empty scope, a duplicate in a list.",
-            "The API answers 400. The rule reads the spec's own schema, so it says what the API says.",
+            "The API answers 400. The rule reads the spec's own schema, so it says what the API says."
+            " Fix: an item repeated in a key list is removed.",
         ),
         file_check=rules.check_contract,
+        fix=fixes.remove_repeated_items,
     ),
     LintRule(
         RuleInfo(
@@ -50,9 +52,11 @@ RULES: tuple[LintRule, ...] = (
             "error",
             "A field the request schema does not have, at any depth (with a 'did you mean' for near misses).",
             "The API ignores unknown fields without an error, so a typo such as rollbackOnRegresion"
-            " silently drops the setting.",
+            " silently drops the setting. Fix: a field with exactly one close match is renamed to it; a"
+            " key in an update body (the path names the policy) is removed.",
         ),
         file_check=rules.check_unknown_fields,
+        fix=fixes.fix_unknown_field,
     ),
     LintRule(
         RuleInfo(
@@ -103,6 +107,16 @@ RULES: tuple[LintRule, ...] = (
     ),
     LintRule(
         RuleInfo(
+            "allocation-unit",
+            "warning",
+            "A stage list whose allocations all look like percentages: every one at most 100, one above 0.",
+            "The API counts thousandths of a percent (25000 is 25%), while LaunchDarkly's Terraform"
+            " provider documents the same field as a percentage (0-100): 25 gives 0.025% of traffic.",
+        ),
+        file_check=rules.check_allocation_unit,
+    ),
+    LintRule(
+        RuleInfo(
             "guarded-stage-over-half",
             "warning",
             "A guarded release stage above 50000 (50%).",
@@ -135,7 +149,7 @@ RULES: tuple[LintRule, ...] = (
             "Two policy files of one directory (one project) with the same key.",
             "Keys are unique in a project: the second create answers 409 and is lost.",
         ),
-        project_check=project.check_duplicate_keys,
+        project_check=project.check,
     ),
     LintRule(
         RuleInfo(
@@ -144,7 +158,7 @@ RULES: tuple[LintRule, ...] = (
             "More than one default policy (a policy without scope) among the files of one directory.",
             "A project has at most one default policy: the second create answers 409.",
         ),
-        project_check=project.check_default_policies,
+        project_check=project.check,
     ),
     LintRule(
         RuleInfo(
@@ -154,7 +168,15 @@ RULES: tuple[LintRule, ...] = (
             " a missing, unknown or default policy key.",
             "The order operation must name every scoped policy and nothing else, or it answers 400.",
         ),
-        project_check=project.check_order_lists_the_policies,
+        project_check=project.check,
+    ),
+    LintRule(
+        RuleInfo(
+            "unused-suppression",
+            "warning",
+            "A '# release-policy: ignore[rule]' or 'ignore-file[rule]' comment that silences no finding.",
+            "A suppression that outlived its problem hides the next one; ruff's RUF100 does the same.",
+        ),
     ),
 )
 RULE_INFO: dict[str, RuleInfo] = {rule.info.id: rule.info for rule in RULES}

@@ -18,6 +18,8 @@ GUARDED, PROGRESSIVE = "guarded-release", "progressive-release"
 CONFIGS = {GUARDED: "guardedReleaseConfig", PROGRESSIVE: "progressiveReleaseConfig"}
 GUARDED_STAGE_CAP = 50000
 MIN_SAMPLE_SIZE = 5
+#: Allocations count thousandths of a percent; a list that never exceeds this was written in percent.
+PERCENT = 100
 
 
 def _method(body: Any) -> str | None:
@@ -61,9 +63,32 @@ def check_unknown_fields(body: Any, kind: Kind) -> Iterator[Problem]:
     if operation.request_schema is None:
         return
     for field in unknown_fields(contract, contract.get(operation.request_schema), body):
+        if field.path == ("$schema",):
+            continue  # editors' schema association; the API ignores it and so does the linter
         hint = field.suggestion()
         advice = f"did you mean {hint!r}?" if hint else f"known fields here: {', '.join(field.known)}"
         yield field.path, f"unknown field {field.name!r} would be silently ignored by the API; {advice}"
+
+
+def check_allocation_unit(body: Any, kind: Kind) -> Iterator[Problem]:
+    for name, stages in _stages(body):
+        allocations = [stage.get("allocation") if isinstance(stage, dict) else None for stage in stages]
+        readable = [allocation for allocation in allocations if _integer(allocation)]
+        if (
+            readable
+            and len(readable) == len(allocations)
+            and all(0 <= allocation <= PERCENT for allocation in readable)
+            and max(readable) > 0
+        ):
+            largest = max(readable)
+            yield (
+                (name, "stages"),
+                (
+                    f"every allocation here is at most {PERCENT}, as if in percent: the API counts"
+                    f" thousandths of a percent, so {largest} means {largest / 1000:g}% of traffic;"
+                    f" for {largest}% write {largest * 1000}"
+                ),
+            )
 
 
 def check_config_mismatch(body: Any, kind: Kind) -> Iterator[Problem]:
