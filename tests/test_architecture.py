@@ -31,6 +31,7 @@ LAYERS = {
     "server": 4,
     "server.app": 4,
     "server.store": 4,
+    "server.pgstore": 4,
     "server.serve": 4,
     "fuzz": 4,
     "fuzz.target": 4,

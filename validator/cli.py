@@ -80,7 +80,8 @@ def _lint(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        from validator.server.serve import ServeOptions, build
+        from validator.server.serve import ServeOptions, prepare, usage_problem
+        from validator.server.store import StoreError, redact
     except ImportError as error:
         raise UsageError(
             f"serve needs the server extra: pip install 'release-policy-validator[server]' ({error})"
@@ -93,23 +94,51 @@ def _serve(args: argparse.Namespace) -> int:
         args.token or [],
         args.reader_token or [],
         args.durable,
+        args.workers,
+        args.max_projects,
     )
+    problem = usage_problem(options)
+    if problem:
+        raise UsageError(problem)
     try:
-        server, store, banner = build(options)
-    except Exception as error:  # noqa: BLE001 - an unusable database path is the user's to fix
-        raise UsageError(f"cannot open the database {args.db}: {error}") from None
-    print(banner, flush=True)
-    try:
-        server.run()
-    except (SystemExit, OSError):  # uvicorn exits when it cannot bind the address
-        pass
-    finally:
-        store.close()
-    if not server.started:
+        prepared = prepare(options)
+    except ImportError as error:
         raise UsageError(
-            f"cannot listen on {args.host}:{args.port} (in use, or not an address of this machine?)"
-        )
+            f"a PostgreSQL database needs the postgres extra:"
+            f" pip install 'release-policy-validator[postgres]' ({error})"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
+    except (StoreError, Exception) as error:  # noqa: BLE001 - an unusable database is the user's to fix
+        message = str(error).replace(args.db, redact(args.db))
+        raise UsageError(f"cannot open the database {redact(args.db)}: {message}") from None
+    print(prepared.banner, flush=True)  # only now: the port is open
+    prepared.run()
     return EXIT_CLEAN
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port: use 1 to 65535")
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
+
+
+def _project_key(value: str) -> str:
+    from validator import spec
+
+    if not spec.bundled().schema_validator("ResourceKey").is_valid(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a project key: 1 to 256 letters, digits, '.', '_' or '-',"
+            " starting with a letter or digit"
+        )
+    return value
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -202,23 +231,39 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the stateful reference server",
         description=(
-            "Serve the release-policies API, keeping the contract to the letter, over SQLite."
-            " Tokens can also come from RELEASE_POLICY_TOKENS and RELEASE_POLICY_READER_TOKENS"
-            " (comma-separated), which other users cannot read from the process list."
+            "Serve the release-policies API, keeping the contract to the letter, over SQLite or"
+            " PostgreSQL. Tokens can also come from RELEASE_POLICY_TOKENS and"
+            " RELEASE_POLICY_READER_TOKENS (comma-separated), which other users cannot read from"
+            " the process list."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--port", type=_port, default=8080, help="port, 1 to 65535 (default 8080)")
     serve.add_argument(
-        "--db", default="release-policies.db", help="SQLite file, or :memory: (default ./release-policies.db)"
+        "--db",
+        default="release-policies.db",
+        help="SQLite file, :memory:, or a postgresql:// URL (default ./release-policies.db)",
     )
     serve.add_argument(
-        "--project", action="append", metavar="KEY", help="a project to serve (repeatable; default: default)"
+        "--project",
+        action="append",
+        type=_project_key,
+        metavar="KEY",
+        help="a project to serve (repeatable; default: default)",
     )
     serve.add_argument("--token", action="append", metavar="TOKEN", help="a writer token (repeatable)")
     serve.add_argument("--reader-token", action="append", metavar="TOKEN", help="a reader token (repeatable)")
     serve.add_argument(
         "--durable", action="store_true", help="sync every commit to disk (survives power loss)"
+    )
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="server processes on the one port (default 1)"
+    )
+    serve.add_argument(
+        "--max-projects",
+        type=_positive,
+        metavar="N",
+        help="projects on demand: any well-formed key is a project, empty on first use, up to N of them",
     )
     serve.set_defaults(handler=_serve)
 

@@ -183,6 +183,37 @@ class Spec:
             seeded=data.get("x-seeded") is True,
         )
 
+    @functools.cached_property
+    def routes(self) -> Mapping[str, Mapping[str, str]]:
+        """Path template -> method (upper case, in ``HTTP_METHODS`` order) -> operationId."""
+        routes: dict[str, dict[str, str]] = {}
+        for operation in self.operations.values():
+            routes.setdefault(operation.path, {})[operation.method] = operation.operation_id
+        order = [method.upper() for method in HTTP_METHODS]
+        return {
+            path: dict(sorted(methods.items(), key=lambda item: order.index(item[0])))
+            for path, methods in routes.items()
+        }
+
+    @property
+    def base_path(self) -> str:
+        """The collection's path template, which every other path extends."""
+        shortest = min(self.routes, key=len)
+        strays = [path for path in self.routes if not path.startswith(shortest)]
+        if strays:
+            raise ValueError(f"{strays[0]} does not extend the base path {shortest}")
+        return shortest
+
+    @functools.cached_property
+    def error_codes(self) -> Mapping[int, str]:
+        """Status -> the error body's ``code`` (``x-error-codes``)."""
+        return {int(status): str(code) for status, code in self.data["x-error-codes"].items()}
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body a server accepts; a larger one is 413 (``x-max-body-bytes``)."""
+        return int(self.data["x-max-body-bytes"])
+
     def request_validator(self, operation_id: str) -> Validator:
         location = self.operations[operation_id].request_schema
         if location is None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from validator import spec as spec_module
 from validator.fuzz.calls import calls
 from validator.fuzz.target import Exchange, Session, Target
 from validator.fuzz.violation import Violation, error_problem, header
@@ -168,7 +169,7 @@ def probe_payload_too_large(session: Session) -> Iterator[Violation]:
     prefix = _prefix()
     target = _policy(prefix, 0)
     session.request("POST", session.target.policies(), json_body=target)  # a PUT needs a policy to reach 413
-    padding = "x" * (1024 * 1024)
+    padding = "x" * spec_module.bundled().max_body_bytes
     for call in calls(session.target, target["key"]):
         if call.body is None:
             continue

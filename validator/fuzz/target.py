@@ -18,9 +18,11 @@ from typing import Any
 
 import httpx
 
+from validator import spec as spec_module
 from validator.fuzz.coverage import Tally
 
-BASE = "/api/v2/projects/{project}/release-policies"
+#: The collection's path, from the spec, with ``{project}`` to format.
+BASE = spec_module.bundled().base_path.replace("{projectKey}", "{project}")
 #: The most of one answer the fuzzer reads: far above any answer the contract allows it to cause
 #: (a body is at most 1 MiB), far below what would hurt it to hold.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024

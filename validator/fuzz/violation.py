@@ -11,12 +11,6 @@ from dataclasses import dataclass
 from validator import spec as spec_module
 from validator.fuzz.target import Exchange
 
-ERROR_CODES = {
-    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 500: "internal_error",
-}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Violation:
     """A contract rule broken: the rule in the contract's words, what happened, and the evidence.
@@ -57,6 +51,7 @@ def error_problem(exchange: Exchange, status: int) -> str | None:
         return f"the {status} body is not JSON: {error}"
     if not spec_module.bundled().schema_validator("Error").is_valid(body):
         return f"the {status} body does not fit the Error schema: {body!r}"
-    if body.get("code") != ERROR_CODES.get(status):
-        return f"the {status} body's code is {body.get('code')!r}, expected {ERROR_CODES.get(status)!r}"
+    expected = spec_module.bundled().error_codes.get(status)
+    if body.get("code") != expected:
+        return f"the {status} body's code is {body.get('code')!r}, expected {expected!r}"
     return None

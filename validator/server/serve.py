@@ -1,20 +1,36 @@
-"""``release-policy serve``: the reference server under uvicorn, configured from options and environment."""
+"""``release-policy serve``: the reference server under uvicorn, configured from options and environment.
+
+The port is bound before anything is announced, so the banner means the server
+listens. With several workers, uvicorn's supervisor runs them on the bound
+socket; each worker builds its app from the options the parent leaves in its
+environment (tokens included: argv is visible to other users, a process's
+environment is not).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shlex
+import socket
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
 
 from validator.server.app import Role, ServerConfig, create_app
-from validator.server.store import Store
+from validator.server.store import Storage, Store, is_postgres, redact
 
 #: Tokens may come from the environment: argv is visible to other users of the machine.
 TOKENS_VARIABLE = "RELEASE_POLICY_TOKENS"
 READER_TOKENS_VARIABLE = "RELEASE_POLICY_READER_TOKENS"
+#: How the parent hands the resolved options to its workers.
+_WORKER_VARIABLE = "RELEASE_POLICY_SERVE_WORKER"
+#: How long a stop (SIGTERM, SIGINT) waits for requests in flight before closing their connections.
+DRAIN_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,21 @@ class ServeOptions:
     tokens: Sequence[str]
     reader_tokens: Sequence[str]
     durable: bool = False
+    workers: int = 1
+    #: Projects on demand: at most this many, beside ``projects``. None: only ``projects`` exist.
+    max_projects: int | None = None
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """What every worker needs: the options, with the tokens resolved once (a generated one too)."""
+
+    db: str
+    durable: bool
+    tokens: dict[str, Role]
+    projects: list[str]
+    max_projects: int | None
+    connections: int = field(default=8)
 
 
 def _split(value: str | None) -> list[str]:
@@ -45,38 +76,134 @@ def resolve_tokens(options: ServeOptions, environment: dict[str, str]) -> tuple[
     return tokens, generated
 
 
+def usage_problem(options: ServeOptions) -> str | None:
+    """Why these options cannot work together, if they cannot (the CLI checks each option alone)."""
+    if options.workers > 1 and not is_postgres(options.db) and options.db in ("", ":memory:"):
+        return (
+            "--workers above 1 needs a database file or PostgreSQL: each worker would have"
+            " its own in-memory database"
+        )
+    return None
+
+
+def _authorization(options: ServeOptions, generated: str | None) -> str:
+    """The curl ``-H`` argument, quoted so that it works when pasted into a POSIX shell."""
+    if generated or options.tokens:
+        return shlex.quote(f"Authorization: {generated or options.tokens[0]}")
+    # The writer tokens are in the environment: let the shell take the first one from there.
+    return f'"Authorization: ${{{TOKENS_VARIABLE}%%,*}}"'
+
+
 def banner(options: ServeOptions, generated: str | None, projects: Iterable[str]) -> str:
     base = f"http://{options.host}:{options.port}"
-    project = next(iter(projects))
-    token = generated or "$TOKEN"
-    lines = [
-        f"release-policy reference server on {base} (database: {options.db})",
-        f"projects: {', '.join(projects)}",
-    ]
+    shown = list(projects)
+    workers = f", {options.workers} workers" if options.workers > 1 else ""
+    lines = [f"release-policy reference server on {base} (database: {redact(options.db)}{workers})"]
+    if options.max_projects is not None:
+        lines.append(f"projects: {', '.join(shown)}, and up to {options.max_projects} more on demand")
+    else:
+        lines.append(f"projects: {', '.join(shown)}")
     if generated:
         lines.append(f"generated writer token: {generated}")
     lines += [
         "try:",
-        f"  curl -s -H 'Authorization: {token}' -H 'LD-API-Version: beta' \\",
-        f"    {base}/api/v2/projects/{project}/release-policies",
+        f"  curl -s -H {_authorization(options, generated)} -H 'LD-API-Version: beta' \\",
+        f"    {base}/api/v2/projects/{shown[0]}/release-policies",
     ]
     return "\n".join(lines)
 
 
-def build(options: ServeOptions) -> tuple[uvicorn.Server, Store, str]:
-    """The server (not started), its store, and the banner to show."""
+def open_store(db: str, *, durable: bool = False, connections: int = 8) -> Storage:
+    """The store of ``db``: a ``postgresql://`` URL, or a SQLite file (or ``:memory:``)."""
+    if is_postgres(db):
+        from validator.server.pgstore import PostgresStore  # needs the [postgres] extra
+
+        return PostgresStore(db, connections=connections)
+    return Store(db, durable=durable)
+
+
+def _app(resolved: _Resolved, store: Storage) -> Starlette:
+    config = ServerConfig(resolved.tokens, frozenset(resolved.projects), max_projects=resolved.max_projects)
+    return create_app(store, config, close_store=True)
+
+
+def worker_app() -> Starlette:
+    """The app of one worker process (uvicorn's factory), from the options its parent left."""
+    resolved = _Resolved(**json.loads(os.environ[_WORKER_VARIABLE]))
+    return _app(resolved, open_store(resolved.db, durable=resolved.durable, connections=resolved.connections))
+
+
+@dataclass
+class Prepared:
+    """A server ready to run on its bound socket, and the banner to show once it is bound."""
+
+    config: uvicorn.Config
+    sock: socket.socket
+    banner: str
+    store: Storage | None  # the single process's store; workers open their own
+
+    def run(self) -> None:
+        """Serve until stopped (SIGINT, SIGTERM), draining requests in flight."""
+        try:
+            if self.config.workers > 1:
+                Multiprocess(self.config, sockets=[self.sock]).run()
+            else:
+                uvicorn.Server(self.config).run(sockets=[self.sock])
+        finally:
+            self.sock.close()
+            if self.store is not None:
+                self.store.close()
+
+
+def prepare(options: ServeOptions) -> Prepared:
+    """Open the database (StoreError if it cannot be used) and bind the port (OSError if busy)."""
     tokens, generated = resolve_tokens(options, dict(os.environ))
     projects = list(dict.fromkeys(options.projects or ["default"]))
-    store = Store(options.db, durable=options.durable)
-    app = create_app(store, ServerConfig(tokens, frozenset(projects)), close_store=True)
-    config = uvicorn.Config(
+    resolved = _Resolved(options.db, options.durable, tokens, projects, options.max_projects)
+    store = open_store(options.db, durable=options.durable)  # made and checked once, here, for every worker
+    if options.workers > 1:
+        store.close()
+        os.environ[_WORKER_VARIABLE] = json.dumps(asdict(resolved))
+        config = _config("validator.server.serve:worker_app", options)
+        kept: Storage | None = None
+    else:
+        config = _config(_app(resolved, store), options)
+        kept = store
+    try:
+        sock = listen(options.host, options.port, config.backlog)
+    except OSError:
+        if kept is not None:
+            kept.close()
+        raise
+    return Prepared(config, sock, banner(options, generated, projects), kept)
+
+
+def _config(app: Starlette | str, options: ServeOptions) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=options.workers,
         host=options.host,
         port=options.port,
         log_level="warning",
         access_log=False,  # paths carry policy keys only, but keep logs quiet by default
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=DRAIN_SECONDS,
         limit_concurrency=1000,
         h11_max_incomplete_event_size=16 * 1024,
     )
-    return uvicorn.Server(config), store, banner(options, generated, projects)
+
+
+def listen(host: str, port: int, backlog: int) -> socket.socket:
+    """A listening socket: connections queue from here on, before uvicorn accepts them."""
+    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, protocol)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # the workers serve it
+    return sock

@@ -18,16 +18,19 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from validator.state import Policy, Project
 
-SCHEMA_VERSION = 1
+#: 2 added the projects made on demand. A database of a newer version is refused.
+SCHEMA_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS policies ("
     " project TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL UNIQUE,"
     " rank INTEGER NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (project, key))",
+    "CREATE TABLE IF NOT EXISTS projects (key TEXT PRIMARY KEY)",
 )
 #: The most operations committed together; bounds the time the first one waits.
 MAX_BATCH = 256
@@ -40,15 +43,76 @@ class StoreError(Exception):
     """The database failed; the operation was not applied."""
 
 
+class ProjectLimitReached(Exception):
+    """A project on demand was asked for, and the store holds its limit of them already."""
+
+    def __init__(self, project: str, limit: int) -> None:
+        super().__init__(f"Unknown project {project}: this server holds its limit of projects on demand ({limit})")
+
+
+def newer_schema(where: str, found: int) -> StoreError:
+    return StoreError(
+        f"{where} has schema version {found}; this server knows up to {SCHEMA_VERSION}: use a newer release"
+    )
+
+
+def is_postgres(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def redact(db: str) -> str:
+    """A database URL fit to print or log: the password, if any, replaced by ``***``."""
+    if not is_postgres(db):
+        return db
+    parts = urlsplit(db)
+    if parts.password is None:
+        return db
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+class Storage(Protocol):
+    """What the app needs of a store: this module's SQLite one, or ``pgstore``'s PostgreSQL one."""
+
+    kind: str
+
+    def submit(
+        self, project: str, operation: Operation[Result], *, create_limit: int | None = None
+    ) -> Future[Result]:
+        """Apply an operation to a project atomically; the future resolves after the commit.
+
+        With ``create_limit`` the project is one made on demand: made on first use if fewer than
+        that many exist, else the future fails with :class:`ProjectLimitReached`.
+        """
+        ...
+
+    def ping(self) -> Future[None]:
+        """Resolves once the database has answered; fails with :class:`StoreError` if it cannot."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def changes(before: Project, after: Project) -> tuple[list[str], list[Policy]]:
+    """The keys an operation deleted and the policies it added or changed: what a store writes."""
+    old = {policy.key: policy for policy in before.policies}
+    new = {policy.key: policy for policy in after.policies}
+    return sorted(old.keys() - new.keys()), [p for key, p in new.items() if old.get(key) != p]
+
+
 @dataclass
 class _Job:
     project: str
     operation: Operation[Any]
     future: Future[Any]
+    create_limit: int | None = None
 
 
 class Store:
     """Projects of policies in one SQLite database (a file, or ``:memory:``)."""
+
+    kind = "sqlite"
 
     def __init__(self, path: str, *, durable: bool = False) -> None:
         self.path = path
@@ -74,15 +138,23 @@ class Store:
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
             elif int(row[0]) > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} has schema version {row[0]}; this server knows {SCHEMA_VERSION}"
+                raise newer_schema(self.path, int(row[0]))
+            else:  # older versions only lacked tables, made above
+                self._connection.execute(
+                    "UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),)
                 )
 
-    def submit(self, project: str, operation: Operation[Result]) -> Future[Result]:
-        """Queue an operation on a project; the future resolves after its commit."""
+    def submit(
+        self, project: str, operation: Operation[Result], *, create_limit: int | None = None
+    ) -> Future[Result]:
+        """Queue an operation on a project; the future resolves after its commit (see ``Storage``)."""
         future: Future[Result] = Future()
-        self._jobs.put(_Job(project, operation, future))
+        self._jobs.put(_Job(project, operation, future, create_limit))
         return future
+
+    def ping(self) -> Future[None]:
+        """Through the writer thread, so a stuck writer shows as unhealthy too."""
+        return self.submit("", lambda state: (state, None))
 
     def close(self) -> None:
         """Finish the queued operations and close the database; closing twice is harmless."""
@@ -140,8 +212,10 @@ class Store:
                 self._cache.clear()
                 self._data_version = version
             for job in batch:
-                before = states.get(job.project) or self._load(job.project)
                 try:
+                    if job.create_limit is not None:
+                        self._make_on_demand(job.project, job.create_limit)
+                    before = states.get(job.project) or self._load(job.project)
                     after, result = job.operation(before)
                 except Exception as error:  # noqa: BLE001 - a refused operation fails alone
                     outcomes.append((job, None, error))
@@ -164,18 +238,24 @@ class Store:
             else:
                 job.future.set_exception(failure)
 
+    def _make_on_demand(self, project: str, limit: int) -> None:
+        known = "SELECT 1 FROM projects WHERE key = ?"
+        if self._connection.execute(known, (project,)).fetchone() is not None:
+            return
+        if self._connection.execute("SELECT count(*) FROM projects").fetchone()[0] >= limit:
+            raise ProjectLimitReached(project, limit)
+        self._connection.execute("INSERT INTO projects VALUES (?)", (project,))
+
     def _write(self, project: str, before: Project, after: Project) -> None:
         if before is after:
             return
-        old = {policy.key: policy for policy in before.policies}
-        new = {policy.key: policy for policy in after.policies}
-        for key in old.keys() - new.keys():
+        deleted, written = changes(before, after)
+        for key in deleted:
             self._connection.execute("DELETE FROM policies WHERE project = ? AND key = ?", (project, key))
-        for key, policy in new.items():
-            if old.get(key) != policy:
-                self._connection.execute(
-                    "INSERT INTO policies (project, key, id, rank, fields) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (project, key)"
-                    " DO UPDATE SET rank = excluded.rank, fields = excluded.fields",
-                    (project, key, policy.id, policy.rank, json.dumps(policy.fields)),
-                )
+        for policy in written:
+            self._connection.execute(
+                "INSERT INTO policies (project, key, id, rank, fields) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (project, key)"
+                " DO UPDATE SET rank = excluded.rank, fields = excluded.fields",
+                (project, policy.key, policy.id, policy.rank, json.dumps(policy.fields)),
+            )
