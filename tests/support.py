@@ -10,9 +10,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from validator.state import Project
+
 TESTS = Path(__file__).parent
 SEEDS = TESTS / "seeds"
 REPOSITORY = TESTS.parent
+
+
+def rank_problems(project: Project) -> list[str]:
+    """What is wrong with the ranks of a project read back from a server, if anything (the test's own
+    statement of the rank rule, independent of ``validator.state``'s operations)."""
+    problems = []
+    defaults = [policy for policy in project.policies if policy.is_default]
+    if len(defaults) > 1:
+        problems.append(f"{len(defaults)} default policies: {[p.key for p in defaults]}")
+    problems.extend(f"default policy {p.key} has rank {p.rank}, not 0" for p in defaults if p.rank != 0)
+    ranks = sorted(policy.rank for policy in project.scoped)
+    if ranks != list(range(1, len(ranks) + 1)):
+        problems.append(f"scoped ranks are {ranks}, not 1..{len(ranks)}")
+    keys = [policy.key for policy in project.policies]
+    if len(set(keys)) != len(keys):
+        problems.append("a key occurs twice")
+    return problems
 
 
 def load_seed(name: str) -> Any:

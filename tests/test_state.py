@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from tests.support import rank_problems
 from validator.state import Conflict, InvalidOrder, NotFound, Policy, Project, StateError, stored_fields
 
 SCOPED = {"name": "n", "releaseMethod": "progressive-release", "scope": {"environmentKeys": ["p"]}}
@@ -42,11 +44,19 @@ def test_null_scope_is_the_default_policy() -> None:
     assert project.default == policy
 
 
-def test_duplicate_key_conflicts_and_changes_nothing() -> None:
-    project = build("a")
+def test_duplicate_key_conflicts() -> None:
     with pytest.raises(Conflict, match="exists already"):
-        project.create("other-id", "a", DEFAULT)
-    assert project == build("a")
+        build("a").create("other-id", "a", DEFAULT)
+
+
+def test_a_refusal_changes_nothing_because_a_project_cannot_change_in_place() -> None:
+    # "A refused request changes nothing" holds by construction: every operation returns a new value.
+    project = build("a", default="d")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        project.policies = ()  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        project.policies[0].rank = 5  # type: ignore[misc]
+    assert isinstance(project.policies, tuple)
 
 
 def test_keys_are_case_sensitive() -> None:
@@ -106,12 +116,10 @@ def test_order_ranks_exactly() -> None:
         (["a", "a", "b", "c"], "Duplicate policy key a"),
     ],
 )
-def test_order_refusals_change_nothing(keys: list[str], message: str) -> None:
-    project = build("a", "b", "c", default="d")
+def test_order_refusals(keys: list[str], message: str) -> None:
     with pytest.raises(InvalidOrder, match=message) as caught:
-        project.reorder(keys)
+        build("a", "b", "c", default="d").reorder(keys)
     assert caught.value.status == 400
-    assert project == build("a", "b", "c", default="d")
 
 
 def test_empty_order_for_no_scoped_policy() -> None:
@@ -125,8 +133,9 @@ def test_listing_and_json() -> None:
     assert project.get("a").to_json() == {"_id": "id-a", "key": "a", "rank": 1, **SCOPED}
 
 
-def test_stored_fields_keep_only_what_put_replaces() -> None:
-    body = {"key": "k", "rank": 5, **SCOPED, "guardedReleaseConfig": None}
+def test_stored_fields_are_the_body_but_its_key() -> None:
+    # The body arrives stripped of undeclared members: what remains is the spec's to say.
+    body = {"key": "k", **SCOPED, "guardedReleaseConfig": None}
     assert stored_fields(body) == {**SCOPED, "guardedReleaseConfig": None}
 
 
@@ -157,9 +166,9 @@ def test_each_refusal_names_its_rule() -> None:
         assert raised.value.rule == named
 
 
-def test_invariant_violations_are_reported() -> None:
+def test_rank_problems_are_reported() -> None:
     broken = Project((Policy("1", "a", 1, SCOPED), Policy("2", "b", 3, SCOPED), Policy("3", "d", 2, DEFAULT)))
-    assert broken.invariant_violations() == [
+    assert rank_problems(broken) == [
         "default policy d has rank 2, not 0",
         "scoped ranks are [1, 3], not 1..2",
     ]
@@ -206,7 +215,7 @@ class ProjectMachine(RuleBasedStateMachine):
 
     @invariant()
     def ranks_are_contiguous(self) -> None:
-        assert self.project.invariant_violations() == []
+        assert rank_problems(self.project) == []
 
 
 TestProjectMachine = ProjectMachine.TestCase

@@ -1,17 +1,13 @@
-"""The contract's state rules (CONTRACT.md section 5), pure: no HTTP, no SQL, no clock.
+"""The contract's state rules, pure: no HTTP, no SQL, no clock.
 
 A project is an immutable value; every operation returns a new one or raises
 a :class:`StateError` and changes nothing. The reference server applies these
 functions inside one transaction per request; the fuzzer's oracle applies
-them to what a server acknowledged and compares. So the rules live here once:
-
-- the default policy (no scope, or a null one) has rank 0; a project has at most one;
-- scoped policies have ranks 1..n, unique and contiguous, 1 the highest priority;
-- create appends a scoped policy at n+1; delete closes the gap;
-- PUT replaces name, method, scope and both configs; a policy that stays scoped
-  keeps its rank, one that becomes the default leaves a gap that closes, the
-  default that becomes scoped is appended at n+1;
-- order takes exactly the scoped keys, each once, and ranks them 1..n.
+them to what a server acknowledged and predicts every answer; the linter
+feeds a directory's policy files through them. The rules' words are in
+``validator.contract`` (``unique-keys``, ``one-default``, ``ranks``,
+``put-replaces``, ``order-applies``, ``order-rejects``); each refusal names
+the finer state rule it applied (``duplicate-key``, ``order-missing-key``...).
 """
 
 from __future__ import annotations
@@ -19,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-
-#: What a PUT replaces; an optional block left out of the body is cleared.
-REPLACED_FIELDS = ("name", "releaseMethod", "scope", "guardedReleaseConfig", "progressiveReleaseConfig")
 
 
 class StateError(Exception):
@@ -49,7 +42,7 @@ class InvalidOrder(StateError):
 
 @dataclass(frozen=True)
 class Policy:
-    """A stored policy: identity, rank, and the fields a PUT replaces (as sent, unknown ones dropped)."""
+    """A stored policy: identity, rank, and the fields its last create or PUT stored (as sent)."""
 
     id: str
     key: str
@@ -66,8 +59,13 @@ class Policy:
 
 
 def stored_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of a (validated, unknown-fields-dropped) create or PUT body that a policy keeps."""
-    return {name: body[name] for name in REPLACED_FIELDS if name in body}
+    """What a policy keeps of a create or PUT body that was validated and stripped of the members its
+    schema does not declare (``schema_shapes.drop_undeclared``): every member but the key, its identity.
+
+    So the spec alone decides what is stored (and what a PUT replaces): a member added to a request
+    schema is stored and echoed with no change here.
+    """
+    return {name: value for name, value in body.items() if name != "key"}
 
 
 @dataclass(frozen=True)
@@ -153,21 +151,6 @@ class Project:
                 f"The project has a default policy already ({default.key}); it can have only one",
                 "second-default",
             )
-
-    def invariant_violations(self) -> list[str]:
-        """What is wrong with the ranks, if anything: the oracle checks every server answer with this."""
-        problems = []
-        defaults = [policy for policy in self.policies if policy.is_default]
-        if len(defaults) > 1:
-            problems.append(f"{len(defaults)} default policies: {[p.key for p in defaults]}")
-        problems.extend(f"default policy {p.key} has rank {p.rank}, not 0" for p in defaults if p.rank != 0)
-        ranks = sorted(policy.rank for policy in self.scoped)
-        if ranks != list(range(1, len(ranks) + 1)):
-            problems.append(f"scoped ranks are {ranks}, not 1..{len(ranks)}")
-        keys = [policy.key for policy in self.policies]
-        if len(set(keys)) != len(keys):
-            problems.append("a key occurs twice")
-        return problems
 
 
 def _closed(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:

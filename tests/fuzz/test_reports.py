@@ -12,6 +12,7 @@ import pytest
 
 from tests.fuzz.zoo_server import variant_server
 from tests.server.live import READER, WRITER
+from validator import contract
 from validator.fuzz.oracle import run_oracle
 from validator.fuzz.probes import run_probes
 from validator.fuzz.reports import write_reproductions
@@ -57,7 +58,7 @@ def test_the_curl_script_replays_the_violation_with_masked_credentials(
     text = script.read_text()
     assert WRITER not in text
     assert "$RELEASE_POLICY_TOKEN" in text
-    assert "# rule: A policy whose scope is absent or null is the project's default policy." in text
+    assert f"# rule: one-default: {contract.words('one-default')[:40]}" in text
     statuses = {}
     for name in ("two-defaults", "correct"):
         with variant_server(name) as url:
@@ -105,7 +106,7 @@ def test_a_probe_reproduction_reruns_the_probe(tmp_path: Path) -> None:
         assert "Authorization" not in last  # the request without a token, that was answered 200
         broken = _pytest(test, url)
     assert broken.returncode == 1, broken.stdout
-    assert "Missing or unknown: 401" in broken.stdout
+    assert contract.words("auth")[:40] in broken.stdout
     assert _pytest(test).returncode == 0
 
 
@@ -120,7 +121,7 @@ def test_a_request_reproduction_judges_the_last_answer(tmp_path: Path) -> None:
         body, 201, (), b"",
     )  # fmt: skip
     violation = Violation(
-        "a rule", "accepted an allocation above 100000", (exchange,), "schemathesis:negative"
+        "invalid-rejected", "accepted an allocation above 100000", (exchange,), "schemathesis:negative"
     )
     _, test = _written((violation,), {}, url, tmp_path)
     assert WRITER not in test.read_text()
@@ -136,7 +137,7 @@ def test_what_a_server_sent_never_runs_as_code_in_a_reproduction(tmp_path: Path)
     url = "http://127.0.0.1:9"
     hostile = 'name is \'"""; print("INJECTED"); """\'\ntouch /tmp/rpv-injected\r\x00 end'
     exchange = Exchange("GET", f"{url}/api/v2/projects/default/release-policies", (), None, 200, (), b"")
-    violation = Violation("a rule", hostile, (exchange,), "oracle:echo")
+    violation = Violation("echo", hostile, (exchange,), "oracle:echo")
     script, test = _written((violation,), {"oracle:echo": ()}, url, tmp_path)
     source = test.read_text()
     tree = ast.parse(source)  # no NUL, no broken string

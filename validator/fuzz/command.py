@@ -113,7 +113,7 @@ def summary(result: FuzzResult, plan: Plan, target: Target, written: list[Path])
         lines += [
             "",
             f"VIOLATION {violation.check}: {violation.message}",
-            f"  rule: {violation.rule}",
+            f"  rule {violation.rule}: {violation.words}",
             f"  shown by {len(violation.exchanges)} request(s)",
         ]
     lines += [f"skipped: {probe} (needs {needs})" for probe, needs in result.skipped.items()]

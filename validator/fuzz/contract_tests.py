@@ -12,7 +12,7 @@ from validator.fuzz.violation import Violation
 
 
 def _describe(violations: Sequence[Violation]) -> str:
-    return "\n\n".join(f"{v.check}: {v.message}\n  rule: {v.rule}" for v in violations)
+    return "\n\n".join(f"{v.check}: {v.message}\n  rule {v.rule}: {v.words}" for v in violations)
 
 
 @pytest.fixture(scope="module")

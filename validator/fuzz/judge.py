@@ -11,7 +11,6 @@ from validator.fuzz.model import NEW_ID, Prediction, operation_id
 from validator.fuzz.steps import Step
 from validator.fuzz.target import Exchange
 from validator.fuzz.violation import answered, error_problem, header
-from validator.state import REPLACED_FIELDS
 
 #: Optional blocks: a server may echo an absent one as null.
 _BLOCKS = ("scope", "guardedReleaseConfig", "progressiveReleaseConfig")
@@ -19,7 +18,7 @@ _BLOCKS = ("scope", "guardedReleaseConfig", "progressiveReleaseConfig")
 
 @dataclass(frozen=True)
 class Verdict:
-    """A rule the answer breaks (an id of ``model.RULES``) and what was wrong."""
+    """A rule the answer breaks (an id of ``validator.contract.RULES``) and what was wrong."""
 
     rule: str
     message: str
@@ -165,8 +164,8 @@ def _field_rule(step: Step, name: str, want: Mapping[str, Any], got: Mapping[str
         return "unknown-fields"  # an undeclared field, stored or echoed as sent
     if isinstance(sent, dict) and name in sent and name in got and same(got[name], sent[name]):
         return "unknown-fields"  # a block echoed with its undeclared members
-    if step.kind == "put" and name in REPLACED_FIELDS and name not in want:
-        return "put-replaces"
+    if step.kind == "put" and name not in want:
+        return "put-replaces"  # a field kept (or made up) that the replacement does not hold
     if step.kind in ("create", "put"):
         return "echo"
     return "read-your-writes"

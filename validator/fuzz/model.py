@@ -2,7 +2,7 @@
 
 The prediction applies ``validator.state`` (the module the reference server
 stores with) to the model of what the server acknowledged so far, after the
-same checks, in the same order, as CONTRACT.md section 3: 405 for the
+same checks, in the same order, as the contract's ``order-of-checks``: 405 for the
 reserved key, 404 for an unknown policy, 400 for a body the schema rejects,
 then the state rules' 400, 404 and 409.
 """
@@ -17,47 +17,6 @@ from validator.fuzz.steps import Step
 from validator.schema_shapes import drop_undeclared
 from validator.spec import Spec
 from validator.state import Conflict, InvalidOrder, NotFound, Project, StateError, stored_fields
-
-#: The contract's rules the oracle checks, each in CONTRACT.md's words, by id.
-RULES = {
-    "valid-accepted": "No server-side rule may reject a schema-valid body with 400, except the stateful "
-    "rules in section 5 (CONTRACT.md section 1); create answers 201, PUT and order 200 (section 2).",
-    "invalid-rejected": "The contract is what a server must accept and reject; it is exactly what the "
-    "OpenAPI document says: a body it rejects is 400 (sections 1 and 3).",
-    "unique-keys": "Keys are unique within a project and case-sensitive; creating a second policy with an "
-    "existing key is 409 and changes nothing.",
-    "one-default": "A policy whose scope is absent or null is the project's default policy. A project has "
-    "at most one; creating or updating into a second is 409.",
-    "unknown-policy": "Order of checks: 401, then 403, then 404 (unknown project, then unknown policy on "
-    "/{policyKey} routes), then 413, then 400 (body), then 409.",
-    "reserved-key": "The policy key order is reserved: GET, PUT and DELETE on it answer 405, and creating "
-    "a policy with that key is 400.",
-    "ranks": "The default policy has rank 0. The scoped policies have ranks 1..n, unique and contiguous. "
-    "A new scoped policy gets rank n+1. Deleting a scoped policy, or updating it into the default one, "
-    "closes the gap; updating the default policy into a scoped one appends it at n+1. An update that "
-    "keeps a policy scoped keeps its rank.",
-    "put-replaces": "PUT is a full replacement of name, releaseMethod, scope and both configs: an optional "
-    "block left out is cleared. _id, key and rank (but for the scope changes above) never change on PUT.",
-    "order-applies": "Order: the body must be exactly the set of the project's scoped policy keys, in the "
-    "new rank order. The first key gets rank 1. The response is the scoped policies sorted by their new "
-    "rank.",
-    "order-rejects": "A missing key, an unknown key, the default policy's key or a duplicate is 400 and "
-    "changes nothing.",
-    "delete-removes": "DELETE answers 204 with no body and removes the policy; deleting a scoped policy "
-    "closes the gap.",
-    "list": "List: the items sorted by rank (so the default policy first); excludeDefault=true leaves the "
-    "default policy out. totalCount equal to the number of items.",
-    "echo": "The policy (every response): scope, guardedReleaseConfig, progressiveReleaseConfig (object or "
-    "null, echoing exactly what was stored).",
-    "read-your-writes": "No acknowledged write (a 2xx answer) is lost.",
-    "rejected-changes-nothing": "Every operation is atomic: a request answered with an error changes "
-    "nothing.",
-    "unknown-fields": "Unknown fields in a request body are ignored: not stored, not echoed, no error.",
-    "stable-id": "_id (string, a UUID, fixed for the policy's life).",
-    "error-shape": "Every error body is JSON: {code, message}, both required, with the code of its status; "
-    "every response that has a body is application/json.",
-    "response-schema": "Every response is exactly what the OpenAPI document says for its status.",
-}
 
 _OPERATIONS = {
     "create": "PostReleasePolicy", "put": "PutReleasePolicy", "order": "PostReleasePoliciesOrder",

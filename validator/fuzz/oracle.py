@@ -21,7 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from validator.fuzz.judge import History, Verdict, judge
-from validator.fuzz.model import RULES, learn_id, predict
+from validator.fuzz.model import learn_id, predict
 from validator.fuzz.progress import Progress
 from validator.fuzz.shrink import ddmin, simplify
 from validator.fuzz.steps import Step, generate_bodies, steps_for
@@ -185,7 +185,7 @@ def run_oracle(
         shrunk = _shrink(session, failure, shrink_budget)
         check = f"oracle:{rule}"
         minimal[check] = shrunk.steps
-        violations.append(Violation(RULES[rule], shrunk.verdict.message, shrunk.exchanges, check))
+        violations.append(Violation(rule, shrunk.verdict.message, shrunk.exchanges, check))
     return OracleResult(tuple(violations), counts["sequences"], counts["requests"], minimal)
 
 

@@ -1,7 +1,7 @@
 """Schemathesis' phases (examples, coverage, fuzzing, stateful) and checks, configured to the contract.
 
 Schemathesis generates the requests and judges the answers; this module only
-tells it what the contract allows (CONTRACT.md sections 2, 3 and 5) and turns
+tells it what the contract allows (``validator.contract``) and turns
 each failure into a :class:`Violation` with the exchanges that reproduce it.
 Only the fuzz command imports it, so the lint path never loads Schemathesis.
 """
@@ -28,32 +28,23 @@ from validator.fuzz.target import BASE, Exchange, Target
 from validator.fuzz.violation import Violation, error_problem
 
 ERROR_BODY_CHECK = "release_policy_error_body"
-CONTRACT = (
-    "The contract is what a server must accept and reject. It is exactly what the OpenAPI document says."
-)
-AUTH = "Authorization: <token>: the raw token, no Bearer prefix. Missing or unknown: 401."
-BETA = "LD-API-Version: beta on every request. Missing or any other value: 403."
-LOST = "No acknowledged write (a 2xx answer) is lost."
-ALLOW = "A method that a path does not serve answers 405 with an Allow header."
-#: Schemathesis check -> the contract rule it enforces, in CONTRACT.md's words (any other check: CONTRACT).
+#: Schemathesis check -> the id of the contract rule it enforces (``validator.contract``); any other
+#: check enforces ``response-schema``.
 RULES = {
-    "not_a_server_error": CONTRACT,
-    "status_code_conformance": CONTRACT,
-    "response_schema_conformance": CONTRACT,
-    "response_headers_conformance": CONTRACT,
-    "negative_data_rejection": CONTRACT,
-    "positive_data_acceptance": "No server-side rule may reject a schema-valid body with 400, except the "
-    "stateful rules in section 5.",
-    "content_type_conformance": "Every response that has a body is application/json.",
-    "use_after_free": LOST,
-    "ensure_resource_availability": LOST,
-    "ignored_auth": AUTH,
-    "missing_required_header": f"{AUTH} {BETA}",
-    "unsupported_method": ALLOW,
-    "allow_header_conformance": ALLOW,
-    ERROR_BODY_CHECK: 'Every error body is JSON: {"code": string, "message": string}, both required, plus an '
-    "optional id string. Codes: 400 invalid_request, 401 unauthorized, 403 forbidden, 404 not_found, 405 "
-    "method_not_allowed, 409 conflict, 413 payload_too_large, 500 internal_error.",
+    "not_a_server_error": "response-schema",
+    "status_code_conformance": "response-schema",
+    "response_schema_conformance": "response-schema",
+    "response_headers_conformance": "response-schema",
+    "negative_data_rejection": "invalid-rejected",
+    "positive_data_acceptance": "valid-accepted",
+    "content_type_conformance": "json-responses",
+    "use_after_free": "read-your-writes",
+    "ensure_resource_availability": "read-your-writes",
+    "ignored_auth": "auth",
+    "missing_required_header": "beta-header",
+    "unsupported_method": "method-not-allowed",
+    "allow_header_conformance": "method-not-allowed",
+    ERROR_BODY_CHECK: "error-shape",
 }
 #: The phases that send test cases (probing and schema analysis only prepare the run).
 TESTING = frozenset({PhaseName.EXAMPLES, PhaseName.COVERAGE, PhaseName.FUZZING, PhaseName.STATEFUL_TESTING})
@@ -228,7 +219,7 @@ def _violations(recorder: ScenarioRecorder, phase: PhaseName) -> Iterator[tuple[
             answer = recorder.find_response(case_id=failing)
             status = answer.status_code if answer is not None else 0
             violation = Violation(
-                RULES.get(check.name, CONTRACT), message, exchanges, f"schemathesis:{check.name}"
+                RULES.get(check.name, "response-schema"), message, exchanges, f"schemathesis:{check.name}"
             )
             yield (check.name, status, failure), violation
 

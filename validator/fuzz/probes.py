@@ -26,7 +26,8 @@ from validator.fuzz.violation import Violation, error_problem, header
 @dataclass(frozen=True)
 class Probe:
     id: str
-    rule: str
+    #: What the probe sends, for progress lines and skip notes.
+    about: str
     check: Callable[[Session], Iterator[Violation]]
     needs: str = ""  # "reader" or "two projects": skipped (and said so) without it
 
@@ -75,7 +76,7 @@ def _each_operation(session: Session, rule: str, status: int, **change: Any) -> 
 
 
 def probe_unauthenticated(session: Session) -> Iterator[Violation]:
-    rule = "Authorization: <token>: the raw token, no Bearer prefix. Missing or unknown: 401."
+    rule = "auth"
     yield from _each_operation(session, rule, 401, role=None)
     url = session.target.policies()
     wrong = session.headers(token="rpv-wrong-" + secrets.token_hex(8))
@@ -85,7 +86,7 @@ def probe_unauthenticated(session: Session) -> Iterator[Violation]:
 
 
 def probe_beta_header(session: Session) -> Iterator[Violation]:
-    rule = "LD-API-Version: beta on every request. Missing or any other value: 403."
+    rule = "beta-header"
     yield from _each_operation(session, rule, 403, beta=None)
     url = session.target.policies()
     yield from _expect(
@@ -99,12 +100,12 @@ def probe_beta_header(session: Session) -> Iterator[Violation]:
 
 
 def probe_unknown_project(session: Session) -> Iterator[Violation]:
-    rule = "An unknown projectKey is 404, before the body is judged."
+    rule = "unknown-project"
     yield from _each_operation(session, rule, 404, project="rpv-absent-" + secrets.token_hex(4))
 
 
 def probe_bad_query(session: Session) -> Iterator[Violation]:
-    rule = "A query parameter the spec types (excludeDefault is a boolean) with a value it rejects is 400."
+    rule = "bad-query"
     for call in calls(session.target, _prefix()):
         for name in call.typed_query:
             yield from _expect(
@@ -113,7 +114,7 @@ def probe_bad_query(session: Session) -> Iterator[Violation]:
 
 
 def probe_unknown_policy(session: Session) -> Iterator[Violation]:
-    rule = "GET, PUT or DELETE of a policy that does not exist is 404, before the body is judged."
+    rule = "unknown-policy"
     for call in calls(session.target, _prefix()):
         if call.policy_key is not None:
             yield from _expect(
@@ -122,7 +123,7 @@ def probe_unknown_policy(session: Session) -> Iterator[Violation]:
 
 
 def probe_reader_cannot_write(session: Session) -> Iterator[Violation]:
-    rule = "A reader may call the two GET operations; any other operation answers 403."
+    rule = "reader-role"
     url = session.target.policies()
     reader = session.headers(role="reader")
     listed = session.request("GET", url, headers=reader)
@@ -148,7 +149,7 @@ def probe_reader_cannot_write(session: Session) -> Iterator[Violation]:
 
 
 def probe_method_not_allowed(session: Session) -> Iterator[Violation]:
-    rule = "A method that a path does not serve answers 405 with an Allow header."
+    rule = "method-not-allowed"
     url = session.target.policies()
     for method, path, allowed in (
         ("GET", "/order", "POST"),
@@ -165,7 +166,7 @@ def probe_method_not_allowed(session: Session) -> Iterator[Violation]:
 
 
 def probe_payload_too_large(session: Session) -> Iterator[Violation]:
-    rule = "Bodies larger than 1 MiB are 413."
+    rule = "payload-too-large"
     prefix = _prefix()
     target = _policy(prefix, 0)
     session.request("POST", session.target.policies(), json_body=target)  # a PUT needs a policy to reach 413
@@ -183,7 +184,7 @@ def probe_payload_too_large(session: Session) -> Iterator[Violation]:
 
 
 def probe_malformed_bodies(session: Session) -> Iterator[Violation]:
-    rule = "Request bodies must be application/json (a charset parameter is allowed); anything else is 400."
+    rule = "content-type"
     url = session.target.policies()
     body = _policy(_prefix(), 0)
     cases: list[tuple[str, bytes]] = [
@@ -204,7 +205,7 @@ def probe_malformed_bodies(session: Session) -> Iterator[Violation]:
 
 
 def probe_isolation(session: Session) -> Iterator[Violation]:
-    rule = "Projects never share policies: nothing done in one is visible in, or changes, another."
+    rule = "projects-isolated"
     first, second = session.target.projects[0], session.target.projects[1]
     body = _policy(_prefix(), 0)
     session.request("POST", session.target.policies(first), json_body=body)
@@ -251,7 +252,7 @@ def _at_once(calls: list[Callable[[], object]]) -> None:
 
 
 def probe_concurrent_writes(session: Session) -> Iterator[Violation]:
-    rule = "Under any mix of concurrent requests the ranks stay contiguous and unique."
+    rule = "concurrency"
     prefix, url = _prefix(), session.target.policies()
     keys = [f"{prefix}-{index}" for index in range(8)]
     create = functools.partial(session.request, "POST", url)
@@ -264,7 +265,7 @@ def probe_concurrent_writes(session: Session) -> Iterator[Violation]:
     lost = sorted(acknowledged - _keys(item.get("key") for item in items))
     if lost:
         yield Violation(
-            "No acknowledged write (a 2xx answer) is lost.",
+            "read-your-writes",
             f"after {len(keys)} concurrent creates, {lost} answered 201 but are not listed",
             tuple(session.exchanges),
         )

@@ -53,7 +53,7 @@ def curl_script(violation: Violation, target: Target, seed: int) -> str:
     lines = [
         "#!/bin/sh",
         *(f"# {line}" for line in _wrap(f"{violation.check}: {violation.message}")),
-        *(f"# rule: {line}" for line in _wrap(violation.rule)),
+        *(f"# rule: {line}" for line in _wrap(f"{violation.rule}: {violation.words}")),
         f"# found by: release-policy fuzz --seed {seed}",
         "# Start from an empty project (a fresh reference server has one); each request prints its status.",
         "set -u",
@@ -108,7 +108,11 @@ def pytest_test(violation: Violation, result: FuzzResult, target: Target, seed: 
         name = "assert_requests"
     # Comments, not a docstring: the message quotes what the server sent, and a \"\"\" in it would end
     # a docstring and run as code; _wrap joins on spaces, so no newline of the server's survives.
-    about = [*_wrap(f"{violation.check}: {violation.message}", 96), "", *_wrap(violation.rule, 96)]
+    about = [
+        *_wrap(f"{violation.check}: {violation.message}", 96),
+        "",
+        *_wrap(f"{violation.rule}: {violation.words}", 96),
+    ]
     return (
         "".join(f"# {line}".rstrip() + "\n" for line in about)
         + f"#\n# Found by release-policy fuzz --seed {seed}. Passes on a server that keeps the contract.\n"
@@ -155,7 +159,7 @@ def junit(result: FuzzResult, seed: int) -> str:
     for violation in result.violations:
         case = ET.SubElement(suite, "testcase", classname=violation.check.split(":")[0], name=violation.check)
         failure = ET.SubElement(case, "failure", message=violation.message)
-        failure.text = f"{violation.rule}\n\n{violation.message}"
+        failure.text = f"{violation.rule}: {violation.words}\n\n{violation.message}"
     for probe_id, needs in result.skipped.items():
         case = ET.SubElement(suite, "testcase", classname="probes", name=probe_id)
         ET.SubElement(case, "skipped", message=f"needs {needs}")
@@ -172,7 +176,13 @@ def json_report(result: FuzzResult, seed: int) -> str:
             "errors": list(result.errors),
             "coverage": result.coverage.to_json() if result.coverage is not None else None,
             "violations": [
-                {"check": v.check, "rule": v.rule, "message": v.message, "requests": len(v.exchanges)}
+                {
+                    "check": v.check,
+                    "rule": v.rule,
+                    "words": v.words,
+                    "message": v.message,
+                    "requests": len(v.exchanges),
+                }
                 for v in result.violations
             ],
         },

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from validator import contract
 from validator import spec as spec_module
-from validator.fuzz.model import RULES
 from validator.fuzz.oracle import replay
 from validator.fuzz.probes import PROBES
 from validator.fuzz.steps import Step
@@ -30,14 +30,14 @@ def assert_probe(target: Target, probe_id: str) -> None:
     probe = next(probe for probe in PROBES if probe.id == probe_id)
     with Session(target) as session:
         found = list(probe.check(session))
-    assert not found, f"{found[0].rule}\n{found[0].message}"
+    assert not found, f"{found[0].words}\n{found[0].message}"
 
 
 def assert_steps(target: Target, steps: Sequence[Mapping[str, Any]]) -> None:
     with Session(target) as session:
         failure = replay(session, [Step(**step) for step in steps])
         replay(session, [])  # leave the project empty
-    assert failure is None, f"{RULES[failure.verdict.rule]}\n{failure.verdict.message}"
+    assert failure is None, f"{contract.words(failure.verdict.rule)}\n{failure.verdict.message}"
 
 
 def assert_requests(target: Target, requests: Sequence[Request]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from validator import spec as spec_module
 from validator.fuzz.boundaries import Case, Plan, Side, SweepError, plan
-from validator.fuzz.model import RULES, operation_id
+from validator.fuzz.model import operation_id
 from validator.fuzz.oracle import ResetFailed, Run, replay
 from validator.fuzz.progress import Progress
 from validator.fuzz.steps import Kind, Step
@@ -189,7 +189,7 @@ class _Sweep:
         named = case.credits[0].id if case.credits else case.operation_id
         check = f"sweep:{named}" + ("" if case.side == "outside" else ":inside")
         text = f"{named}, {case.side} ({case.label}): {message}"
-        self.result.violations.append(Violation(RULES[rule], text, evidence, check))
+        self.result.violations.append(Violation(rule, text, evidence, check))
         self.progress.violation(check, text)
         self.result.steps.setdefault(check, tuple(steps))
 
@@ -233,6 +233,6 @@ def run_sweep(
         return sweep.sweep()
     except ResetFailed as error:  # the server's DELETE or list is broken: no case starts clean
         sweep.result.violations.append(
-            Violation(RULES["delete-removes"], str(error), tuple(session.exchanges), "sweep:reset")
+            Violation("delete-removes", str(error), tuple(session.exchanges), "sweep:reset")
         )
         return sweep.result

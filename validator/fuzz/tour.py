@@ -15,7 +15,6 @@ from typing import Any
 
 from validator import spec as spec_module
 from validator.fuzz.boundaries import base_body
-from validator.fuzz.model import RULES
 from validator.fuzz.oracle import ResetFailed, replay
 from validator.fuzz.steps import Step
 from validator.fuzz.target import Session
@@ -69,9 +68,9 @@ def run_tour(session: Session) -> tuple[list[Violation], dict[str, tuple[Step, .
     try:
         failure = replay(session, steps)
     except ResetFailed as error:
-        return [Violation(RULES["delete-removes"], str(error), tuple(session.exchanges), "tour:reset")], {}
+        return [Violation("delete-removes", str(error), tuple(session.exchanges), "tour:reset")], {}
     if failure is None:
         return [], {}
     check = f"tour:{failure.verdict.rule}"
-    violation = Violation(RULES[failure.verdict.rule], failure.verdict.message, failure.exchanges, check)
+    violation = Violation(failure.verdict.rule, failure.verdict.message, failure.exchanges, check)
     return [violation], {check: failure.steps}

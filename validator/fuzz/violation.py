@@ -1,4 +1,4 @@
-"""A broken contract rule and its evidence, and the contract's shape of an error answer (section 3).
+"""A broken contract rule and its evidence, and the contract's shape of an error answer (``error-shape``).
 
 Every source of findings (the probes, the oracle, Schemathesis' checks)
 reports a :class:`Violation`; reports are generated from its exchanges.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from validator import contract
 from validator import spec as spec_module
 from validator.fuzz.target import Exchange
 
+
 @dataclass(frozen=True)
 class Violation:
-    """A contract rule broken: the rule in the contract's words, what happened, and the evidence.
+    """A contract rule broken: the rule's id in ``validator.contract``, what happened, and the evidence.
 
     ``exchanges`` is the sequence of requests that shows it, from a clean state
     where the source can make one (the oracle shrinks its sequences).
@@ -24,6 +26,14 @@ class Violation:
     exchanges: tuple[Exchange, ...]
     #: Which check found it: a probe id, ``oracle:<rule>`` or ``schemathesis:<check>``.
     check: str = ""
+
+    def __post_init__(self) -> None:
+        contract.words(self.rule)  # an id the contract does not hold is a bug here, not a finding
+
+    @property
+    def words(self) -> str:
+        """The rule in the contract's words."""
+        return contract.words(self.rule)
 
 
 def header(exchange: Exchange, name: str) -> str | None:
