@@ -53,29 +53,13 @@ def _spec_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 
-def _lint(args: argparse.Namespace) -> int:
-    from validator import linter
-    from validator.reporters import REPORTERS, Report
+def _lint_or_schema(args: argparse.Namespace) -> int:
+    from validator.cli_lint import CommandError
 
-    if args.list_rules:
-        width = max(len(rule.info.id) for rule in linter.RULES)
-        lines = []
-        for rule in linter.RULES:
-            info = rule.info
-            lines.append(f"{info.id:<{width}}  {info.severity:<7}  {info.summary}")
-            lines.append(f"{'':<{width}}  {'':<7}  why: {info.why}")
-        _emit("\n".join(lines))
-        return EXIT_CLEAN
-    if not args.paths:
-        raise UsageError("lint: give at least one PATH (a file or a directory), or --list-rules")
     try:
-        result = linter.lint(args.paths, kind=args.kind)
-    except linter.LintPathError as error:
+        return int(args.command_work(args, _emit, sys.stdin.buffer, _color(sys.stdout)))
+    except CommandError as error:
         raise UsageError(str(error)) from None
-    report = Report(result.findings, linter.RULE_INFO, result.files_checked, __version__, _color(sys.stdout))
-    _emit(REPORTERS[args.format](report))
-    failed = result.errors > 0 or (args.strict and result.warnings > 0)
-    return EXIT_FINDINGS if failed else EXIT_CLEAN
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -210,22 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from validator.reporters import REPORTERS
 
-    lint_parser = commands.add_parser(
-        "lint",
-        help="lint release-policy files (JSON or YAML)",
-        description=(
-            "Lint release-policy request bodies: everything the API's schema rejects, fields it would"
-            " silently ignore, and the lint policy's best-practice rules. A file holding an array is an"
-            " order body; an object is a create body unless --kind says otherwise. The files of one"
-            " directory form one project: duplicate keys and default policies are checked across them."
-        ),
-    )
-    lint_parser.add_argument("paths", nargs="*", metavar="PATH", help="files, or directories to search")
-    lint_parser.add_argument("--kind", choices=("create", "update", "order"), help="the kind of every body")
-    lint_parser.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
-    lint_parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
-    lint_parser.add_argument("--list-rules", action="store_true", help="list every rule and exit")
-    lint_parser.set_defaults(handler=_lint)
+    from validator.cli_lint import add_parsers
+
+    add_parsers(commands, sorted(REPORTERS), _lint_or_schema)
 
     serve = commands.add_parser(
         "serve",
