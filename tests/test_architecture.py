@@ -28,6 +28,11 @@ LAYERS = {
     "linter.project": 3,
     "linter.registry": 3,
     "linter.runner": 3,
+    "linter.config": 3,
+    "linter.suppressions": 3,
+    "linter.fixes": 3,
+    "linter.fixing": 3,
+    "linter.schema_export": 3,
     "server": 4,
     "server.app": 4,
     "server.store": 4,
@@ -63,6 +68,7 @@ LAYERS = {
     "reporters": 4,
     "sarif": 4,
     "cli": 5,
+    "cli_lint": 5,  # the lint and schema commands' options and work; cli.py prints
     "cli_progress": 5,  # how the fuzz command shows a run as it goes
     "__main__": 5,
     "__init__": 5,  # the package facade: validator.lint(...)
