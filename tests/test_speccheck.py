@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+from validator import __version__
 from validator import spec as spec_module
 from validator.cli import main
+from validator.reporters import REPORTERS
 from validator.speccheck import RULE_INFO, RULES
 
 SPEC_TEXT = spec_module.bundled_path().read_text(encoding="utf-8")
@@ -216,3 +219,37 @@ def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_every_rule_is_described() -> None:
     assert {rule.info.id for rule in RULES} <= RULE_INFO.keys()
     assert all(info.summary and info.severity == "error" for info in RULE_INFO.values())
+
+
+def test_without_the_spec_extra_it_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "openapi_spec_validator", None)  # import raises ImportError
+    assert main(["spec", "check"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "release-policy: spec check needs openapi-spec-validator, which is not installed:"
+        " pip install 'release-policy-validator[spec]'\n"
+    )
+
+
+def test_every_reporter_is_a_spec_check_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    block = '        "404":\n          $ref: "#/components/responses/ProjectNotFound"\n'
+    path = mutated(tmp_path, block, "")
+    line = line_of(path, "      responses:")
+    outputs = {}
+    for name in REPORTERS:
+        assert main(["spec", "check", "--format", name, str(path)]) == 1
+        outputs[name] = capsys.readouterr().out
+    (run,) = json.loads(outputs["sarif"])["runs"]
+    (result,) = run["results"]
+    assert (result["ruleId"], result["message"]["text"]) == (
+        "error-responses",
+        "PostReleasePolicy does not document 404",
+    )
+    assert run["tool"]["driver"]["version"] == __version__
+    assert outputs["github"].startswith(
+        f"::error file={path},line={line},col=7,title=release-policy [error-responses]"
+        "::PostReleasePolicy does not document 404"
+    )

@@ -48,6 +48,8 @@ def _spec_check(args: argparse.Namespace) -> int:
         findings = speccheck.check_file(path, display)
     except OSError as error:
         raise UsageError(f"{display}: cannot read: {error.strerror or error}") from None
+    except speccheck.MissingExtra as error:
+        raise UsageError(str(error)) from None
     report = Report(findings, speccheck.RULE_INFO, 1, __version__, color=_color(sys.stdout))
     _emit(REPORTERS[args.format](report))
     return EXIT_FINDINGS if findings else EXIT_CLEAN
@@ -175,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from validator.reporters import REPORTERS  # the output formats of spec check and lint
 
     spec_parser = commands.add_parser("spec", help="work with the OpenAPI document")
     spec_commands = spec_parser.add_subparsers(dest="spec_command", metavar="SUBCOMMAND", required=True)
@@ -189,10 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     check.add_argument("path", nargs="?", metavar="PATH", help="the document (default: the bundled spec)")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
     check.set_defaults(handler=_spec_check)
-
-    from validator.reporters import REPORTERS
 
     from validator.cli_lint import add_parsers
 

@@ -277,6 +277,10 @@ def _finding(document: Document, rule: str, path: Path, message: str) -> Finding
     return Finding(document.file, line, column, json_path(path), rule, RULE_INFO[rule].severity, message)
 
 
+class MissingExtra(Exception):
+    """A package this check needs is not installed; the message says how to install it."""
+
+
 def _openapi_problems(spec: Spec) -> Iterator[Problem]:
     # Imported here: it is slow to import and only this command needs it.
     from openapi_spec_validator import OpenAPIV31SpecValidator
@@ -340,8 +344,20 @@ def check_document(document: Document) -> list[Finding]:
     return sorted(findings)
 
 
+def require_openapi_validator() -> None:
+    """Raise :class:`MissingExtra` unless openapi-spec-validator (the ``spec`` extra) can be imported."""
+    try:
+        import openapi_spec_validator  # noqa: F401 - only whether it imports matters
+    except ImportError:
+        raise MissingExtra(
+            "spec check needs openapi-spec-validator, which is not installed:"
+            " pip install 'release-policy-validator[spec]'"
+        ) from None
+
+
 def check_file(path: FilePath, display_name: str | None = None) -> list[Finding]:
-    """Check the OpenAPI document in ``path``. OSError (a missing file) propagates."""
+    """Check the OpenAPI document in ``path``. OSError (a missing file) and MissingExtra propagate."""
+    require_openapi_validator()  # before reading: whatever the file holds, the check cannot be complete
     name = display_name or str(path)
     try:
         document = read_document(path, name)
