@@ -152,7 +152,14 @@ def _fuzz(args: argparse.Namespace) -> int:
             f"fuzz needs the fuzz extra: pip install 'release-policy-validator[fuzz]' ({error})"
         ) from None
     try:
-        plan = command.plan(args, dict(os.environ))
+        request = command.Request(
+            url=args.url, token=args.token, reader_token=args.reader_token,
+            projects=tuple(args.project or ()),
+            seed=args.seed, max_time=args.max_time, max_examples=args.max_examples, timeout=args.timeout,
+            workers=args.workers, reset=args.reset, report=args.report, report_dir=args.report_dir,
+            require_coverage=args.require_coverage,
+        )  # fmt: skip
+        plan = command.plan(request, dict(os.environ))
     except ValueError as error:
         raise UsageError(str(error)) from None
     from validator.cli_progress import FuzzDisplay

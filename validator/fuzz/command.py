@@ -6,7 +6,6 @@ turns the arguments into a :class:`Plan` and a run into an :class:`Outcome`.
 
 from __future__ import annotations
 
-import argparse
 import random
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,7 +20,27 @@ from validator.fuzz.target import Target
 
 TOKEN_VARIABLE, READER_TOKEN_VARIABLE = "RELEASE_POLICY_TOKEN", "RELEASE_POLICY_READER_TOKEN"
 
-__all__ = ["Outcome", "Plan", "Progress", "TargetError", "execute", "plan", "uncovered"]
+__all__ = ["Outcome", "Plan", "Progress", "Request", "TargetError", "execute", "plan", "uncovered"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for, typed: the CLI's options (and their defaults, which the CLI documents),
+    before they are checked and resolved into a :class:`Plan`."""
+
+    url: str | None
+    token: str | None
+    reader_token: str | None
+    projects: tuple[str, ...]
+    seed: int | None
+    max_time: float
+    max_examples: int | None
+    timeout: float
+    workers: int
+    reset: bool
+    report: str
+    report_dir: str
+    require_coverage: bool
 
 
 @dataclass(frozen=True)
@@ -41,8 +60,8 @@ class Outcome:
     written: tuple[Path, ...]
 
 
-def plan(args: argparse.Namespace, environment: Mapping[str, str]) -> Plan:
-    """The run the arguments ask for; ValueError says what is wrong with them."""
+def plan(args: Request, environment: Mapping[str, str]) -> Plan:
+    """The run the request asks for; ValueError says what is wrong with it."""
     reports = tuple(name.strip() for name in args.report.split(",") if name.strip())
     unknown = [name for name in reports if name not in REPORTS]
     if unknown:
@@ -65,10 +84,10 @@ def plan(args: argparse.Namespace, environment: Mapping[str, str]) -> Plan:
         token = args.token or environment.get(TOKEN_VARIABLE)
         if not token:
             raise ValueError(f"--url needs a writer token: --token or {TOKEN_VARIABLE}")
-        projects = tuple(dict.fromkeys(args.project or ["default"]))
+        projects = tuple(dict.fromkeys(args.projects or ("default",)))
         reader = args.reader_token or environment.get(READER_TOKEN_VARIABLE)
         target = Target(args.url.rstrip("/"), token, projects, reader, timeout=args.timeout)
-    elif args.token or args.reader_token or args.project:
+    elif args.token or args.reader_token or args.projects:
         raise ValueError("--token, --reader-token and --project go with --url")
     return Plan(target, options, reports, Path(args.report_dir), args.require_coverage)
 
