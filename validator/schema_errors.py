@@ -32,10 +32,28 @@ class SchemaError:
 
 
 def schema_errors(validator: Validator, instance: Any) -> Iterator[SchemaError]:
-    """Every rule ``instance`` breaks, each narrowed to the most specific cause."""
-    for error in validator.iter_errors(instance):
-        for leaf in _narrow(error):
-            yield SchemaError(tuple(leaf.absolute_path), *_describe(leaf))
+    """Every problem ``instance`` has, once each, narrowed to the most specific cause.
+
+    Schemas say things twice (a ``type`` at the top and again in an ``allOf``
+    entry or a ``$ref``'d schema), and a value of the wrong type breaks its
+    ``enum`` or ``minLength`` as well. So one place gets one error per
+    wording, and a place whose value has the wrong type gets only its first
+    type error: the rest is the same problem again.
+    """
+    errors = [
+        SchemaError(tuple(leaf.absolute_path), *_describe(leaf))
+        for error in validator.iter_errors(instance)
+        for leaf in _narrow(error)
+    ]
+    mistyped = {error.path for error in errors if error.keyword == "type"}
+    reported: set[tuple[Any, ...]] = set()
+    for error in errors:
+        if error.path in mistyped and error.keyword != "type":
+            continue
+        problem = (error.path,) if error.path in mistyped else (error.path, error.message)
+        if problem not in reported:
+            reported.add(problem)
+            yield error
 
 
 def _branches(error: ValidationError) -> list[list[ValidationError]]:
