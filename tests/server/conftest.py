@@ -1,4 +1,5 @@
-"""Fixtures of the server tests: a live server per test, and clients with the contract's headers."""
+"""Fixtures of the server tests: a live server per test over each store, and clients with the contract's
+headers. PostgreSQL runs as one cluster for the whole session; each test gets an empty database."""
 
 from __future__ import annotations
 
@@ -8,11 +9,31 @@ import httpx
 import pytest
 
 from tests.server.live import READER, WRITER, LiveServer, live_server
+from tests.server.postgres import Cluster, cluster
+
+#: The stores the contract is proved on; PostgreSQL's tests start a cluster, so they are slow.
+STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    with cluster() as running:
+        yield running
+
+
+@pytest.fixture(params=STORES)
+def database(request: pytest.FixtureRequest) -> str:
+    """A database URL or path, empty: SQLite in memory, or the session cluster's database, reset."""
+    if request.param == "sqlite":
+        return ":memory:"
+    running: Cluster = request.getfixturevalue("postgres")
+    running.reset()
+    return running.url
 
 
 @pytest.fixture
-def server() -> Iterator[LiveServer]:
-    with live_server() as running:
+def server(database: str) -> Iterator[LiveServer]:
+    with live_server(db=database) as running:
         yield running
 
 

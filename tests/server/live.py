@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
-from validator.server import ServerConfig, Store, create_app
+from validator.server import ServerConfig, Storage, create_app
+from validator.server.serve import open_store
 
 WRITER, READER = "writer-token", "reader-token"
 PROJECTS = frozenset({"default", "other"})
@@ -22,7 +23,7 @@ BASE = "/api/v2/projects/{project}/release-policies"
 @dataclass(frozen=True)
 class LiveServer:
     url: str
-    store: Store
+    store: Storage
 
     def policies(self, project: str = "default") -> str:
         return self.url + BASE.format(project=project)
@@ -39,8 +40,9 @@ def free_port() -> int:
 def live_server(
     db: str = ":memory:", wrap: Callable[[ASGIApp], ASGIApp] | None = None
 ) -> Iterator[LiveServer]:
-    """The reference server on a free loopback port; ``wrap`` may put a broken layer around it."""
-    store = Store(db)
+    """The reference server on a free loopback port (``db``: SQLite or a PostgreSQL URL); ``wrap`` may
+    put a broken layer around it."""
+    store = open_store(db)
     app: ASGIApp = create_app(
         store, ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS, body_timeout=1.0)
     )

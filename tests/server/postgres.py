@@ -58,7 +58,7 @@ class Cluster:
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True) as connection:
-            connection.execute(statement)  # type: ignore[call-overload]
+            connection.execute(statement)
 
     def reset(self) -> None:
         """An empty database: the store's tables dropped (the next store makes them again)."""

@@ -29,7 +29,9 @@ import httpx
 import pytest
 
 from tests.server.live import READER, WRITER, LiveServer, live_server
+from tests.server.postgres import Cluster
 from validator.server import ServerConfig, Store, create_app
+from validator.server.serve import open_store
 from validator.server.store import Operation, Result
 from validator.state import Policy, Project
 
@@ -195,8 +197,12 @@ class Client:
                 self.problems.append(f"{self.name}: order {keys} answered {answer}")
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "file", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        running: Cluster = request.getfixturevalue("postgres")
+        running.reset()
+        return running.url
     return ":memory:" if request.param == "memory" else str(tmp_path / "c.db")
 
 
@@ -243,7 +249,7 @@ def test_concurrent_clients_keep_the_rank_rules(database: str) -> None:
         assert [policy.key for policy in served.scoped] == scoped[::-1]
     if database != ":memory:":
         # What the clients were answered is what the database holds: reopen it and compare.
-        store = Store(database)
+        store = open_store(database)
         try:
             stored = store.submit("default", lambda state: (state, state)).result(timeout=TIMEOUT)
         finally:
@@ -251,10 +257,20 @@ def test_concurrent_clients_keep_the_rank_rules(database: str) -> None:
         assert stored == served
 
 
-def test_two_servers_on_one_database_file_keep_the_rank_rules(tmp_path: Path) -> None:
-    """Two servers (say an old one still draining and its replacement) share a database file: each sees
-    the other's commits before it writes, so the ranks on disk stay contiguous and unique."""
-    database = str(tmp_path / "shared.db")
+@pytest.fixture(params=["file", pytest.param("postgresql", marks=pytest.mark.slow)])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        running: Cluster = request.getfixturevalue("postgres")
+        running.reset()
+        return running.url
+    return str(tmp_path / "shared.db")
+
+
+def test_two_servers_on_one_database_keep_the_rank_rules(shared_database: str) -> None:
+    """Two servers (replicas, or an old one still draining and its replacement) share a database, each
+    with its own store, under mixed writes from both: each sees the other's commits before it writes,
+    so the ranks stay contiguous and unique and every acknowledged create is there."""
+    database = shared_database
     with live_server(db=database) as first, live_server(db=database) as second:
         clients = [
             Client(f"c{index}", (first, second)[index % 2], seeded(f"two-servers-{index}"))
@@ -352,8 +368,10 @@ class ObservedStore(Store):
         super().__init__(":memory:")
         self.reached = threading.Event()
 
-    def submit(self, project: str, operation: Operation[Result]) -> Future[Result]:
-        future = super().submit(project, operation)
+    def submit(
+        self, project: str, operation: Operation[Result], *, create_limit: int | None = None
+    ) -> Future[Result]:
+        future = super().submit(project, operation, create_limit=create_limit)
         self.reached.set()
         return future
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.payloads import Payload, payloads
-from tests.server.live import LiveServer
+from tests.server.live import LiveServer, live_server
 from validator.documents import DocumentError, decode, parse
 
 PAYLOADS = payloads()
@@ -29,6 +30,13 @@ def as_sent(payload: Payload) -> bytes:
         return json.dumps(parse(decode(raw), payload.name).data).encode()
     except DocumentError:
         return raw
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer]:
+    """SQLite only: what the server accepts is decided before the store (test_contract runs on both)."""
+    with live_server() as running:
+        yield running
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=[p.name for p in PAYLOADS])

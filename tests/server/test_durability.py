@@ -50,6 +50,7 @@ import httpx
 import pytest
 
 from tests.server.live import BASE, free_port
+from tests.server.postgres import Cluster
 from tests.support import REPOSITORY
 from validator.server.serve import READER_TOKENS_VARIABLE, TOKENS_VARIABLE
 from validator.state import Policy, Project, stored_fields
@@ -104,7 +105,7 @@ def spawned() -> Iterator[list[ServerProcess]]:
 
 def start(
     spawned: list[ServerProcess],
-    db: Path,
+    db: Path | str,
     log: Path,
     projects: Sequence[str],
     *options: str,
@@ -332,10 +333,21 @@ def verify_all(server: ServerProcess, workers: list[Worker]) -> None:
     assert problems == [], "\n".join(problems)
 
 
-def test_acknowledged_writes_survive_sigkill(tmp_path: Path, spawned: list[ServerProcess]) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        running: Cluster = request.getfixturevalue("postgres")
+        running.reset()
+        return running.url
+    return str(tmp_path / "p.db")
+
+
+def test_acknowledged_writes_survive_sigkill(
+    tmp_path: Path, spawned: list[ServerProcess], database: str
+) -> None:
     rng = seeded(str(SEED))
     run = uuid.uuid4().hex[:8]  # keys unique per run
-    db, log = tmp_path / "p.db", tmp_path / "server.log"
+    db, log = database, tmp_path / "server.log"
     projects = (*OWNED, SHARED)
     workers = [
         Worker(f"owner of {project}", project, f"{run}-o{index}-", True, seeded(f"{SEED}-o{index}"))

@@ -116,7 +116,7 @@ class PostgresStore:
                     "INSERT INTO release_policy_meta VALUES ('schema_version', %s)", (str(SCHEMA_VERSION),)
                 )
             elif int(row[0]) > SCHEMA_VERSION:
-                raise newer_schema("the database", int(row[0]))
+                raise newer_schema("the database", int(row[0]), SCHEMA_VERSION)
 
     def _apply(self, project: str, operation: Operation[Result], create_limit: int | None) -> Result:
         with self._pool.connection() as connection:

@@ -47,12 +47,14 @@ class ProjectLimitReached(Exception):
     """A project on demand was asked for, and the store holds its limit of them already."""
 
     def __init__(self, project: str, limit: int) -> None:
-        super().__init__(f"Unknown project {project}: this server holds its limit of projects on demand ({limit})")
+        super().__init__(
+            f"Unknown project {project}: this server holds its limit of projects on demand ({limit})"
+        )
 
 
-def newer_schema(where: str, found: int) -> StoreError:
+def newer_schema(where: str, found: int, known: int) -> StoreError:
     return StoreError(
-        f"{where} has schema version {found}; this server knows up to {SCHEMA_VERSION}: use a newer release"
+        f"{where} has schema version {found}; this server knows up to {known}: use a newer release"
     )
 
 
@@ -138,7 +140,7 @@ class Store:
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
             elif int(row[0]) > SCHEMA_VERSION:
-                raise newer_schema(self.path, int(row[0]))
+                raise newer_schema(self.path, int(row[0]), SCHEMA_VERSION)
             else:  # older versions only lacked tables, made above
                 self._connection.execute(
                     "UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),)
