@@ -228,8 +228,9 @@ class Spec:
 
 
 def bundled_path() -> FilePath:
-    """The spec shipped with the package (a copy of ``spec/`` inside the wheel)."""
-    return FilePath(str(resources.files("validator") / BUNDLED_NAME))
+    """The spec shipped with the package: the wheel's copy, or in a checkout the one file, ``spec/``'s."""
+    packaged = FilePath(str(resources.files("validator") / BUNDLED_NAME))
+    return packaged if packaged.is_file() else FilePath(__file__).parent.parent / "spec" / BUNDLED_NAME
 
 
 def load(path: FilePath, display_name: str | None = None) -> Spec:
