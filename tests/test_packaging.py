@@ -63,9 +63,11 @@ def test_the_lint_path_installs_no_spec_validator(wheel: zipfile.ZipFile) -> Non
     metadata_name = next(name for name in wheel.namelist() if name.endswith(".dist-info/METADATA"))
     metadata = HeaderParser().parsestr(wheel.read(metadata_name).decode())
     requires = metadata.get_all("Requires-Dist") or []
-    spec_validator = [r for r in requires if r.startswith("openapi-spec-validator")]
-    assert spec_validator == ["openapi-spec-validator<1,>=0.7; extra == 'spec'"]
-    assert "release-policy-validator[fuzz,postgres,server,spec]; extra == 'all'" in requires
+    spec_validator = {r for r in requires if r.startswith("openapi-spec-validator")}
+    # hatchling spells [all]'s reference to [spec] out as the requirement itself
+    assert spec_validator == {
+        f"openapi-spec-validator<1,>=0.7; extra == '{extra}'" for extra in ("spec", "all")
+    }
 
 
 @pytest.mark.slow
@@ -74,6 +76,10 @@ def test_an_installed_wheel_finds_its_spec(wheel: zipfile.ZipFile, tmp_path: Pat
     wheel.extractall(tmp_path)
     found = subprocess.run(
         [sys.executable, "-c", "from validator import spec; print(spec.bundled_path())"],
-        cwd=tmp_path, env={"PYTHONPATH": str(tmp_path), "PATH": ""}, check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": ""},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert found.stdout.strip() == str(tmp_path / "validator" / "release-policies.yaml")
