@@ -18,13 +18,12 @@ from pathlib import Path
 
 from tests.server.live import free_port
 
-BINARIES = Path("/usr/lib/postgresql/15/bin")
+#: The newest Debian PostgreSQL server installed (15 on bookworm).
+BINARIES = max(
+    Path("/usr/lib").glob("postgresql/*/bin"), key=lambda path: int(path.parent.name), default=Path()
+)
 PASSWORD = "pg-secret-4711"  # noqa: S105 - a loopback test cluster's
 START_SECONDS = 60
-
-
-def available() -> bool:
-    return (BINARIES / "initdb").exists()
 
 
 @dataclass(frozen=True)
