@@ -132,3 +132,36 @@ def test_hook_manifest() -> None:
         "2.9.0",
     )
     assert json.dumps(hook["entry"]) == '"release-policy lint"'
+
+
+def test_hook_honours_the_configuration(workdir: Path, pre_commit_home: Path) -> None:
+    (workdir / "pyproject.toml").write_text(
+        '[tool.release-policy.lint.per-file."policies/bad.json"]\nignore = ["unknown-field"]\n',
+        encoding="utf-8",
+    )
+    done = try_repo(workdir, pre_commit_home, "policies/good.json", "policies/bad.json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Passed" in done.stdout
+
+
+def test_a_commit_adding_a_policy_and_updating_the_order_passes(
+    tmp_path: Path, pre_commit_home: Path
+) -> None:
+    """As the README's hook sees it: only the new policy and order.json are passed, the rest stay unshown."""
+    git(tmp_path, "init", "-q")
+    policies = tmp_path / "release-policies"
+    shutil.copytree(ROOT / "projects" / "order-mismatch", policies)
+    (policies / "order.json").write_text('["checkout-guarded"]\n', encoding="utf-8")
+    (policies / "progressive.json").unlink()
+    git(tmp_path, "add", ".")
+    shutil.copy(ROOT / "projects" / "order-mismatch" / "progressive.json", policies / "progressive.json")
+    (policies / "order.json").write_text('["staging-progressive", "checkout-guarded"]\n', encoding="utf-8")
+    git(tmp_path, "add", ".")
+    changed = ("release-policies/progressive.json", "release-policies/order.json")
+    done = try_repo(tmp_path, pre_commit_home, *changed)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The same commit forgetting the order is refused, naming the new policy.
+    (policies / "order.json").write_text('["checkout-guarded"]\n', encoding="utf-8")
+    refused = try_repo(tmp_path, pre_commit_home, *changed)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "Missing policy key staging-progressive" in refused.stdout
