@@ -136,12 +136,14 @@ def _remove_member(source: Source, path: Path) -> Sequence[Edit]:
     return () if edit is None else (edit,)
 
 
-def apply(text: str, edits: Sequence[Edit]) -> tuple[str, int]:
-    """The text with the edits that do not overlap an earlier one applied, and how many were."""
-    applied: list[Edit] = []
-    for edit in sorted(edits):
-        if not applied or edit.start >= applied[-1].end:
-            applied.append(edit)
-    for edit in reversed(applied):
+def apply(text: str, fixes: Sequence[Sequence[Edit]]) -> tuple[str, list[int]]:
+    """The text with each fix whose edits overlap no fix taken before it; the indices of those taken."""
+    taken: list[int] = []
+    edits: list[Edit] = []
+    for index, fix in enumerate(fixes):
+        if fix and not any(a.start < b.end and b.start < a.end for a in fix for b in edits):
+            taken.append(index)
+            edits.extend(fix)
+    for edit in sorted(edits, reverse=True):
         text = text[: edit.start] + edit.replacement + text[edit.end :]
-    return text, len(applied)
+    return text, taken
