@@ -21,19 +21,24 @@ def postgres() -> Iterator[Cluster]:
         yield running
 
 
-@pytest.fixture(params=STORES)
-def database(request: pytest.FixtureRequest) -> str:
-    """A database URL or path, empty: SQLite in memory, or the session cluster's database, reset."""
-    if request.param == "sqlite":
-        return ":memory:"
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every server test here runs on each store (tests/fuzz imports ``server`` and gets SQLite)."""
+    if "server" in metafunc.fixturenames and not getattr(metafunc.module, "SQLITE_ONLY", False):
+        metafunc.parametrize("server", STORES, indirect=True)
+
+
+def empty_database(request: pytest.FixtureRequest, kind: str, sqlite: str = ":memory:") -> str:
+    """A database URL or path, empty: SQLite's ``sqlite``, or the session cluster's database, reset."""
+    if kind != "postgresql":
+        return sqlite
     running: Cluster = request.getfixturevalue("postgres")
     running.reset()
     return running.url
 
 
 @pytest.fixture
-def server(database: str) -> Iterator[LiveServer]:
-    with live_server(db=database) as running:
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    with live_server(db=empty_database(request, getattr(request, "param", "sqlite"))) as running:
         yield running
 
 
