@@ -140,7 +140,7 @@ def _docs(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     except OSError as error:
         raise UsageError(f"cannot write to {args.out}: {error.strerror or error}") from None
-    _emit(f"wrote {paths.index_html} and {paths.reference_md}")
+    _emit(f"wrote {paths.index_html}, {paths.reference_md} and {paths.contract_md}")
     return EXIT_CLEAN
 
 
@@ -248,11 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser(
         "docs",
-        help="generate the offline API reference (index.html and reference.md)",
+        help="generate the offline API reference (index.html, reference.md, contract.md)",
         description=(
-            "Write a self-contained index.html and a reference.md generated from the spec, with the"
-            " state rules and every lint rule. The spec's examples are validated first; a broken one"
-            " stops the build with its position."
+            "Write a self-contained index.html, a reference.md and a contract.md generated from the"
+            " spec and the contract's rule table, with every lint rule. The spec's examples are"
+            " validated first; a broken one stops the build with its position."
         ),
     )
     docs.add_argument("--out", default="docs", help="output directory (default ./docs)")

@@ -1,4 +1,4 @@
-"""What the reference says, taken from its sources: the spec, the state module, the lint rule table.
+"""What the reference says, taken from its sources: the spec, the contract's rule table, the lint rule table.
 
 Both renderers (Markdown and HTML) read this model, so they can never differ
 in content, and nothing here is written twice: every row comes from a schema,
@@ -8,11 +8,10 @@ every rule from the table the linter runs.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from validator import state
+from validator import contract
 from validator.findings import Path, RuleInfo
 from validator.linter.registry import RULES
 from validator.spec import Spec, from_pointer
@@ -71,14 +70,35 @@ class OperationDoc:
 
 
 @dataclass(frozen=True)
+class SchemaDoc:
+    """A named schema: its fields when it is an object, else its own type and limits."""
+
+    name: str
+    description: str
+    type: str
+    limits: str
+    fields: tuple[FieldRow, ...]
+
+
+@dataclass(frozen=True)
+class ContractSection:
+    section: contract.Section
+    rules: tuple[contract.Rule, ...]
+    #: The section that lists the operations shows the spec's table of them.
+    lists_operations: bool
+
+
+@dataclass(frozen=True)
 class Reference:
     title: str
     version: str
     description: str
     server: str
+    #: The parent of the base path: the contract's operations table shows paths under it.
+    path_root: str
     operations: tuple[OperationDoc, ...]
-    schemas: tuple[tuple[str, str, tuple[FieldRow, ...]], ...]
-    state_rules: tuple[str, ...]
+    schemas: tuple[SchemaDoc, ...]
+    contract: tuple[ContractSection, ...]
     lint_rules: tuple[RuleInfo, ...]
 
 
@@ -165,9 +185,11 @@ def field_rows(spec: Spec, schema: dict[str, Any], prefix: str = "", depth: int 
     resolved = _resolve(spec, _non_null(spec, schema)[0])
     properties: dict[str, Any] = {}
     required: set[str] = set()
-    for each in [*resolved.get("allOf", []), resolved]:
+    # A schema's own members lead, then those it extends through allOf (`key`, then the update's fields).
+    for each in [resolved, *resolved.get("allOf", [])]:
         part = _resolve(spec, each)
-        properties.update(part.get("properties", {}))
+        for name, child in part.get("properties", {}).items():
+            properties.setdefault(name, child)
         required.update(part.get("required", []))
     if resolved.get("type") == "array" and isinstance(resolved.get("items"), dict) and depth < 6:
         return field_rows(spec, resolved["items"], prefix + "[]", depth + 1)
@@ -253,6 +275,14 @@ def _operation(spec: Spec, operation_id: str, server: str) -> OperationDoc:
     )
 
 
+def operation_row(op: OperationDoc, root: str) -> tuple[str, str, str, str, str]:
+    """The contract's summary of an operation: id, method, path under ``root``, success and error statuses."""
+    ok = [s for s in op.statuses if s.code.startswith("2")]
+    success = ", ".join(f"{s.code} `{s.schema}`" if s.schema else f"{s.code} no body" for s in ok)
+    errors = " ".join(sorted(s.code for s in op.statuses if s not in ok))
+    return op.operation_id, op.method, op.path.removeprefix(root), success, errors
+
+
 def _curl(method: str, url: str, examples: tuple[Example, ...]) -> str:
     url = url.replace("{projectKey}", CURL_PROJECT).replace("{policyKey}", "production-release")
     lines = [
@@ -267,33 +297,28 @@ def _curl(method: str, url: str, examples: tuple[Example, ...]) -> str:
     return "\n".join(lines)
 
 
-def _state_rules() -> tuple[str, ...]:
-    """The bullet points of ``validator.state``'s docstring: the rules as the server applies them."""
-    text = state.__doc__ or ""
-    bullets = re.findall(r"^- (.+?)(?=^- |\Z)", text[text.index("\n- ") + 1 :], flags=re.M | re.S)
-    return tuple(" ".join(bullet.split()) for bullet in bullets)
-
-
 def build_reference(spec: Spec) -> Reference:
     info = spec.data["info"]
     server = spec.data["servers"][0]["url"]
     schemas = spec.data["components"]["schemas"]
-    documented = [
-        (
-            name,
-            " ".join(str(schemas[name].get("description", "")).split()),
-            tuple(field_rows(spec, schemas[name])),
-        )
-        for name in schemas
-        if _resolve(spec, schemas[name]).get("properties") or "allOf" in schemas[name]
-    ]
+    documented = []
+    for name, schema in schemas.items():
+        is_array = _resolve(spec, schema).get("type") == "array"
+        rows = () if is_array else tuple(field_rows(spec, schema))
+        typed = ("", "") if rows else (_type(spec, schema), _limits(spec, schema))
+        documented.append(SchemaDoc(name, _description(spec, schema), *typed, rows))
     return Reference(
         title=str(info["title"]),
         version=str(info["version"]),
         description=str(info.get("description", "")).strip(),
         server=server,
+        path_root=spec.base_path.rsplit("/", 1)[0],
         operations=tuple(_operation(spec, operation_id, server) for operation_id in spec.operations),
         schemas=tuple(documented),
-        state_rules=_state_rules(),
+        contract=tuple(
+            # Section 2 is the operations: their table is the spec's, never restated in the rules.
+            ContractSection(section, contract.rules_of(section), section.number == 2)
+            for section in contract.SECTIONS
+        ),
         lint_rules=tuple(rule.info for rule in RULES),
     )
