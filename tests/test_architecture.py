@@ -12,11 +12,13 @@ import validator
 PACKAGE = Path(validator.__file__).parent
 LAYERS = {
     "findings": 0,
+    "counts": 0,
     "document_types": 1,
     "documents": 1,
     "json_reader": 1,
     "yaml_reader": 1,
     "spec": 2,
+    "contract": 2,
     "schema_errors": 2,
     "schema_shapes": 2,
     "state": 2,

@@ -26,8 +26,8 @@ def test_a_log_gets_findings_and_phases_as_lines() -> None:
         "VIOLATION sweep:x: POST /: answered 201, expected 400",
     ]
     assert "\r" not in stream.getvalue()
-    assert " sweep | 1 requests | coverage 1/" in status
-    assert status.endswith("| 1 violation(s) | 0 s left")
+    assert " sweep | 1 request | coverage 1/" in status
+    assert status.endswith("| 1 violation | 0 s left")
 
 
 def test_a_terminal_gets_one_status_line_redrawn_in_place() -> None:

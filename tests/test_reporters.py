@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from validator.counts import counted
 from validator.findings import Finding, RuleInfo, dotted_path, json_path
 from validator.reporters import REPORTERS, Report
 
@@ -72,3 +73,17 @@ def test_json_reporter() -> None:
         "severity": "error",
         "message": "too big",
     }
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "plural", "expected"),
+    [(0, "file", None, "0 files"), (1, "file", None, "1 file"), (2, "file", None, "2 files"),
+     (1, "policy", "policies", "1 policy"), (2, "policy", "policies", "2 policies")],
+)  # fmt: skip
+def test_counted(count: int, noun: str, plural: str | None, expected: str) -> None:
+    assert counted(count, noun, plural) == expected
+
+
+def test_text_summary_counts_in_the_singular() -> None:
+    one_each = REPORTERS["text"](Report(FINDINGS, RULES, files_checked=1, tool_version=VERSION))
+    assert one_each.splitlines()[-1] == "1 error, 1 warning in 1 file"

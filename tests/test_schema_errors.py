@@ -46,7 +46,7 @@ def test_the_same_words_from_two_schemas_are_one_error() -> None:
 
 def test_different_problems_at_one_place_are_all_reported() -> None:
     assert errors(TWICE, {"name": "A"}) == [
-        (("name",), "minLength", "is 1 characters long; it must be at least 3 characters"),
+        (("name",), "minLength", "is 1 character long; it must be at least 3 characters"),
         (("name",), "pattern", '"A" does not match the pattern ^[a-z]+$'),
     ]
 

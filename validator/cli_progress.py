@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TextIO
 
 from validator import spec
+from validator.counts import counted
 from validator.fuzz.progress import Progress
 
 #: How often a log (not a terminal) gets the status line.
@@ -56,8 +57,9 @@ class FuzzDisplay:
         reached = sum(1 for goal in goals if goal[-1])
         left = max(progress.deadline - time.monotonic(), 0.0) if progress.deadline else 0.0
         return (
-            f"{self._elapsed()} {progress.phase} | {progress.tally.requests} requests | "
-            f"coverage {reached}/{len(goals)} | {progress.violations} violation(s) | {left:.0f} s left"
+            f"{self._elapsed()} {progress.phase} | {counted(progress.tally.requests, 'request')}"
+            f" | coverage {reached}/{len(goals)} | {counted(progress.violations, 'violation')}"
+            f" | {left:.0f} s left"
         )
 
     def _clear(self) -> None:

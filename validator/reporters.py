@@ -6,6 +6,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 
+from validator.counts import counted
 from validator.findings import Report
 
 # Callers name the Report where they pick a reporter.
@@ -15,15 +16,11 @@ _COLORS = {"error": "\033[31m", "warning": "\033[33m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def _summary(report: Report) -> str:
-    files = _plural(report.files_checked, "file")
+    files = counted(report.files_checked, "file")
     if not report.findings:
         return f"no problems in {files}"
-    counts = f"{_plural(report.count('error'), 'error')}, {_plural(report.count('warning'), 'warning')}"
+    counts = f"{counted(report.count('error'), 'error')}, {counted(report.count('warning'), 'warning')}"
     return f"{counts} in {files}"
 
 

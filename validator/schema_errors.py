@@ -14,6 +14,7 @@ from typing import Any, cast
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
+from validator.counts import counted
 from validator.findings import Path, dotted_path
 
 
@@ -110,7 +111,8 @@ def _message(error: ValidationError) -> str:
     if error.validator in ("minLength", "maxLength") and isinstance(error.instance, str):
         limit = "at least" if error.validator == "minLength" else "at most"
         return (
-            f"is {len(error.instance)} characters long; it must be {limit} {error.validator_value} characters"
+            f"is {counted(len(error.instance), 'character')} long;"
+            f" it must be {limit} {counted(cast(int, error.validator_value), 'character')}"
         )
     if error.validator == "pattern":
         return f"{_short(error.instance)} does not match the pattern {error.validator_value}"

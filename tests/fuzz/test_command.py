@@ -94,7 +94,7 @@ def test_a_project_in_use_is_left_alone_unless_reset(
     headers = {"Authorization": WRITER, "LD-API-Version": "beta"}
     assert httpx.post(server.policies(), json=body, headers=headers).status_code == 201
     assert main(["fuzz", "--url", server.url, "--token", WRITER, "--max-time", "5"]) == 2
-    assert "holds 1 policies" in capsys.readouterr().err
+    assert "holds 1 policy" in capsys.readouterr().err
     assert httpx.get(f"{server.policies()}/keep-me", headers=headers).status_code == 200
     arguments = ["--max-time", "8", "--reset", "--report-dir", str(tmp_path)]
     assert main(["fuzz", "--url", server.url, "--token", WRITER, *arguments]) == 0

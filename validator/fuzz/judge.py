@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator import spec as spec_module
+from validator.counts import counted
 from validator.fuzz.model import NEW_ID, Prediction, operation_id
 from validator.fuzz.steps import Step
 from validator.fuzz.target import Exchange
@@ -79,7 +80,8 @@ def _compare(step: Step, expected: Any, actual: Any, history: History) -> Verdic
         verdict = _sequence(step, expected["items"], actual["items"], history)
         if verdict is None and not same(actual.get("totalCount"), len(actual["items"])):
             return Verdict(
-                "list", f"totalCount is {actual.get('totalCount')!r} for {len(actual['items'])} items"
+                "list",
+                f"totalCount is {actual.get('totalCount')!r} for {counted(len(actual['items']), 'item')}",
             )
         return verdict
     if step.kind == "order":

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from validator.counts import counted
 from validator.fuzz.judge import History, Verdict, judge
 from validator.fuzz.model import learn_id, predict
 from validator.fuzz.progress import Progress
@@ -60,7 +61,9 @@ class Run:
             self.session.request("DELETE", f"{url}/{quote(str(policy.get('key')), safe='')}")
         left = self.session.request("GET", url).items()
         if left:
-            raise ResetFailed(f"{url} still holds {len(left)} policies after deleting them all")
+            raise ResetFailed(
+                f"{url} still holds {counted(len(left), 'policy', 'policies')} after deleting them all"
+            )
         self.session.exchanges.clear()
 
     def step(self, step: Step) -> Verdict | None:
@@ -181,7 +184,7 @@ def run_oracle(
 
     violations, minimal = [], {}
     for rule, failure in found.items():
-        progress.note(f"oracle: shrinking the {rule} violation ({len(failure.steps)} steps)")
+        progress.note(f"oracle: shrinking the {rule} violation ({counted(len(failure.steps), 'step')})")
         shrunk = _shrink(session, failure, shrink_budget)
         check = f"oracle:{rule}"
         minimal[check] = shrunk.steps

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from validator import spec as spec_module
+from validator.counts import counted
 from validator.fuzz.coverage import Coverage
 from validator.fuzz.oracle import ResetFailed, Run, run_oracle
 from validator.fuzz.probes import PROBES, run_probes
@@ -69,8 +70,8 @@ def preflight(session: Session, *, reset: bool) -> None:
     held = answer_count(session)
     if held and not reset:
         raise TargetError(
-            f"project {target.projects[0]} holds {held} policies; the fuzzer needs an empty project it may "
-            "change (pass --reset to delete them first)"
+            f"project {target.projects[0]} holds {counted(held, 'policy', 'policies')}; the fuzzer needs"
+            " an empty project it may change (pass --reset to delete them first)"
         )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from validator import spec as spec_module
+from validator.counts import counted
 from validator.fuzz.boundaries import Case, Plan, Side, SweepError, plan
 from validator.fuzz.model import operation_id
 from validator.fuzz.oracle import ResetFailed, Run, replay
@@ -198,7 +199,7 @@ class _Sweep:
         for swept in self.result.plans:
             self.kind = _kind(swept)
             self.setup(self.kind)
-            self.progress.note(f"sweep: {swept.operation_id}, {len(swept.cases)} bodies")
+            self.progress.note(f"sweep: {swept.operation_id}, {counted(len(swept.cases), 'body', 'bodies')}")
             for batch in self.batches(swept):
                 self.session.exchanges.clear()
                 # A read shows a batch went wrong: each of its cases again, alone, to name the one at fault.
