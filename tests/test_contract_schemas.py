@@ -1,4 +1,5 @@
-"""Every constraint of CONTRACT.md section 4, probed at its boundary through the spec's own validators."""
+"""Every constraint of the spec's body schemas (spec/CONTRACT.md section 4), probed at its boundary
+through the spec's own validators."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bundled spec as CONTRACT.md sections 2 and 3 fix it, and the loader that serves it."""
+"""The bundled spec as the contract's sections 2 and 3 fix it (spec/CONTRACT.md), and its loader."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from validator import spec as spec_module
 from validator.spec import Spec
 
 BASE = "/api/v2/projects/{projectKey}/release-policies"
-# CONTRACT.md section 2: operation -> (method, path, success, error statuses). The {policyKey}
-# operations also document 405: section 5 reserves the key `order`, whose path serves only POST.
+# The contract's operations (spec/CONTRACT.md section 2): operation -> (method, path, success, error
+# statuses). The {policyKey} operations also document 405: the contract's `reserved-key` rule reserves
+# the key `order`, whose path serves only POST.
 OPERATIONS = {
     "PostReleasePolicy": ("POST", BASE, "201", {"400", "401", "403", "404", "409", "413", "500"}),
     "PutReleasePolicy": (

@@ -1,4 +1,5 @@
-"""Concurrent clients cannot break the rank rules or get a 5xx (CONTRACT.md section 5, "atomic").
+"""Concurrent clients cannot break the rank rules or get a 5xx (the contract's
+`concurrency` rule, spec/CONTRACT.md).
 
 Several client threads hit one project of the in-process live server at once,
 with creates, PUTs (scoped <-> default flips included), deletes, orders and

@@ -1,4 +1,4 @@
-"""The reference server against CONTRACT.md sections 2 to 5, line by line, over a real socket."""
+"""The reference server against the contract's sections 2 to 5 (spec/CONTRACT.md), over a real socket."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A real ``release-policy serve`` process, killed with SIGKILL under write load, loses no acknowledged write.
 
-CONTRACT.md section 5: every operation is atomic, the ranks stay contiguous and
+The contract's `rejected-changes-nothing`, `ranks` and `read-your-writes` rules
+(spec/CONTRACT.md): every operation is atomic, the ranks stay contiguous and
 unique, and no acknowledged write (a 2xx answer) is lost even if the server
 process is killed right after answering.
 

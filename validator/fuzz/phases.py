@@ -166,14 +166,14 @@ def _config(target: Target, seed: int, examples: int, max_time: float | None, wo
         "auth": {"openapi": {"ApiKey": {"api_key": target.token}}},  # the spec's one security scheme
         "checks": {
             "positive_data_acceptance": {"expected-statuses": accepted},
-            # Section 3's order of checks: a bad request stops at 401, 403, 404, 413 or 400, never later.
+            # The contract's `order-of-checks` rule: a bad request stops at 401, 403, 404, 413 or 400.
             "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "413", "5xx"]},
-            # Section 3: no LD-API-Version is 403 (Schemathesis holds no Authorization to 401 itself).
+            # The `beta-header` rule: no LD-API-Version is 403 (Schemathesis holds no Authorization to 401).
             "missing_required_header": {"expected-statuses": ["403"]},
         },
         "operations": [
             {
-                # Section 5: an order that is not exactly the project's scoped keys is a stateful 400.
+                # The `order-rejects` rule: an order not exactly the project's scoped keys is a stateful 400.
                 "include-operation-id": "PostReleasePoliciesOrder",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*accepted, "400"]}},
             }

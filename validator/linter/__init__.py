@@ -1,4 +1,4 @@
-"""The policy linter: the contract plus the lint policy of CONTRACT.md section 7.
+"""The policy linter: the contract plus the lint policy (spec/CONTRACT.md section 1; ``--list-rules``).
 
 ``lint(paths)`` returns findings; it never prints or exits.
 """

@@ -1,4 +1,4 @@
-"""The reference server's HTTP adapter: the contract's sections 2 and 3 over Starlette.
+"""The reference server's HTTP adapter: the contract's sections 2 and 3 (spec/CONTRACT.md) over Starlette.
 
 The order of checks is the contract's: 401 (token), 403 (beta header), 405
 (method), 403 (a reader writing), 404 (project, then policy), 413 (size),
