@@ -86,6 +86,43 @@ def test_the_docs_do_not_read_docstrings(monkeypatch: pytest.MonkeyPatch, tmp_pa
     )
 
 
+CITING = [
+    REPOSITORY / "README.md",
+    REPOSITORY / "ARCHITECTURE.md",
+    REPOSITORY / "spec" / "release-policies.yaml",
+    *sorted((REPOSITORY / "validator").rglob("*.py")),
+    *sorted(p for p in (REPOSITORY / "tests").rglob("*.py") if p != Path(__file__)),
+    *sorted((REPOSITORY / "scripts").iterdir()),
+]
+
+
+def test_every_citation_of_the_contract_names_the_page_and_a_rule_it_has() -> None:
+    anchors = {rule.id for rule in contract.RULES} | {
+        re.sub(r"[^a-z0-9 -]", "", f"{s.number}. {s.title}".lower()).replace(" ", "-")
+        for s in contract.SECTIONS
+    }
+    problems = []
+    for path in CITING:
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(REPOSITORY)
+        problems += [
+            f"{where}: cites CONTRACT.md without its place"
+            for _ in re.findall(r"(?<!spec/)CONTRACT\.md", text)
+        ]
+        problems += [
+            f"{where}: #{a} is no anchor of the page"
+            for a in re.findall(r"CONTRACT\.md#([\w-]+)", text)
+            if a not in anchors
+        ]
+        problems += [
+            f"{where}: the contract has no rule `{rule}`"
+            for rule in re.findall(r"the contract's `([a-z-]+)`", text)
+            if rule not in contract.BY_ID
+        ]
+    assert not problems, "\n".join(problems)
+    assert "(spec/CONTRACT.md)" in (REPOSITORY / "tests" / "test_spec.py").read_text(encoding="utf-8")
+
+
 def test_reference_links_the_contract_and_lists_every_operation_and_lint_rule(docs: DocsPaths) -> None:
     page = docs.index_html.read_text(encoding="utf-8")
     markdown = docs.reference_md.read_text(encoding="utf-8")
