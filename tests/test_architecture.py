@@ -46,6 +46,8 @@ LAYERS = {
     "fuzz.violation": 4,
     "fuzz.phases": 4,
     "fuzz.steps": 4,
+    "fuzz.body_pool": 4,
+    "fuzz.schemathesis_adapter": 4,
     "fuzz.model": 4,
     "fuzz.judge": 4,
     "fuzz.shrink": 4,

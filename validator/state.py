@@ -18,10 +18,10 @@ from typing import Any
 
 
 class StateError(Exception):
-    """A request the state rules refuse; ``status`` and ``code`` are the API's answer, ``rule`` which rule."""
+    """A request the state rules refuse: ``status`` is the API's answer (the spec gives its error code),
+    ``rule`` the state rule that refused it."""
 
     status = 400
-    code = "invalid_request"
 
     def __init__(self, message: str, rule: str) -> None:
         super().__init__(message)
@@ -29,15 +29,15 @@ class StateError(Exception):
 
 
 class NotFound(StateError):
-    status, code = 404, "not_found"
+    status = 404
 
 
 class Conflict(StateError):
-    status, code = 409, "conflict"
+    status = 409
 
 
 class InvalidOrder(StateError):
-    status, code = 400, "invalid_request"
+    status = 400
 
 
 @dataclass(frozen=True)

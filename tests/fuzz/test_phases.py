@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -216,6 +217,9 @@ def test_a_refused_connection_is_an_error_not_a_violation() -> None:
 
 def test_ctrl_c_reaches_the_caller(server: LiveServer) -> None:
     # Schemathesis catches KeyboardInterrupt to wind down its workers; the fuzz command must still see it.
+    # A suite started in the background inherits SIGINT ignored: Python's own handler makes Ctrl-C
+    # (here simulated by interrupt_main) a KeyboardInterrupt again, for this test only.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1, _thread.interrupt_main)
     timer.start()
     try:
@@ -223,6 +227,7 @@ def test_ctrl_c_reaches_the_caller(server: LiveServer) -> None:
             run_phases(Target(server.url, WRITER), seed=1, max_examples=5)  # some 20 s if not interrupted
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 def _create_answers(answers: list[tuple[object, int, bytes]]) -> Wrapper:

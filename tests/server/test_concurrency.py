@@ -31,6 +31,7 @@ import pytest
 
 from tests.server.live import READER, WRITER, LiveServer, live_server
 from tests.server.postgres import Cluster
+from tests.support import rank_problems
 from validator.server import ServerConfig, Store, create_app
 from validator.server.serve import open_store
 from validator.server.store import Operation, Result
@@ -58,7 +59,7 @@ def listing_problems(payload: Any, *, exclude_default: bool = False) -> list[str
     """What is wrong with a list answer: the rank rules, its order, its count."""
     items = payload["items"]
     state = Project(tuple(policy_of(item) for item in items))
-    problems = state.invariant_violations()
+    problems = rank_problems(state)
     if payload["totalCount"] != len(items):
         problems.append(f"totalCount {payload['totalCount']} for {len(items)} items")
     if [item["key"] for item in items] != [policy.key for policy in state.policies]:

@@ -52,7 +52,7 @@ import pytest
 
 from tests.server.live import BASE, free_port
 from tests.server.postgres import Cluster
-from tests.support import REPOSITORY
+from tests.support import REPOSITORY, rank_problems
 from validator.server.serve import READER_TOKENS_VARIABLE, TOKENS_VARIABLE
 from validator.state import Policy, Project, stored_fields
 
@@ -161,7 +161,7 @@ def listing(server: ServerProcess, project: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = payload["items"]
     assert payload["totalCount"] == len(items)
     state = Project(tuple(policy_of(item) for item in items))
-    assert state.invariant_violations() == [], (project, state.invariant_violations())
+    assert rank_problems(state) == [], (project, rank_problems(state))
     assert [item["key"] for item in items] == [policy.key for policy in state.policies], "not sorted by rank"
     return items
 

@@ -21,11 +21,12 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from validator.counts import counted
+from validator.fuzz.body_pool import generate_bodies
 from validator.fuzz.judge import History, Verdict, judge
 from validator.fuzz.model import learn_id, predict
 from validator.fuzz.progress import Progress
 from validator.fuzz.shrink import ddmin, simplify
-from validator.fuzz.steps import Step, generate_bodies, steps_for
+from validator.fuzz.steps import Step, steps_for
 from validator.fuzz.target import Exchange, Session
 from validator.fuzz.violation import Violation, answered
 from validator.spec import Spec

@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import hypothesis
 from hypothesis import strategies as st
 
-from validator import spec as spec_module
 from validator.state import Project
 
 Kind = Literal["create", "put", "delete", "get", "list", "order"]
@@ -52,13 +50,6 @@ class Step:
         return None if self.body is None else json.loads(self.body)
 
 
-def _json_text(value: Any) -> str | None:
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
-        return None  # Schemathesis' negative data may hold bytes or NaN: not a JSON body
-
-
 @dataclass(frozen=True)
 class Bodies:
     """Bodies Schemathesis generated for the spec's operations, drawn once per run and reused.
@@ -72,52 +63,6 @@ class Bodies:
     put: tuple[str, ...]
     bad_create: tuple[str, ...]
     bad_put: tuple[str, ...]
-
-
-def generate_bodies(seed: int, size: int) -> Bodies:
-    """About ``size`` distinct bodies of each kind, the same for the same seed."""
-    create = _pool("PostReleasePolicy", False, seed, size * 2)
-    scoped = tuple(text for text in create if json.loads(text).get("scope") is not None)
-    return Bodies(
-        create,
-        scoped or create,
-        _pool("PutReleasePolicy", False, seed, size),
-        _pool("PostReleasePolicy", True, seed, size),
-        _pool("PutReleasePolicy", True, seed, size),
-    )
-
-
-@functools.cache
-def _schemathesis_schema() -> Any:
-    """The spec as Schemathesis loads it: once per process, not once per pool."""
-    import schemathesis
-
-    return schemathesis.openapi.from_path(str(spec_module.bundled_path()))
-
-
-def _pool(operation_id: str, negative: bool, seed: int, size: int) -> tuple[str, ...]:
-    from schemathesis import GenerationMode
-
-    contract = spec_module.bundled()
-    operation = contract.operations[operation_id]
-    schema = _schemathesis_schema()
-    mode = GenerationMode("negative" if negative else "positive")
-    cases = schema[operation.path][operation.method.upper()].as_strategy(generation_mode=mode)
-    drawn: dict[str, None] = {}
-
-    @hypothesis.seed(seed)
-    @hypothesis.settings(
-        max_examples=size, database=None, deadline=None, phases=[hypothesis.Phase.generate],
-        suppress_health_check=list(hypothesis.HealthCheck),
-    )  # fmt: skip
-    @hypothesis.given(cases)
-    def collect(case: Any) -> None:
-        text = _json_text(case.body)
-        if text is not None:
-            drawn[text] = None
-
-    collect()
-    return tuple(drawn) or ('{"name": "x", "releaseMethod": "guarded-release"}',)
 
 
 def _with_key(text: str, key: str) -> str:
