@@ -957,8 +957,8 @@ def _fuzz_worker_here(seed: int, sequences: int) -> None:
     import functools
     import traceback
 
+    import validator.fuzz.body_pool
     import validator.fuzz.oracle
-    import validator.fuzz.steps
     import validator.state
     from validator.fuzz.run import FuzzOptions, TargetError, fuzz
     from validator.fuzz.target import Target
@@ -966,8 +966,8 @@ def _fuzz_worker_here(seed: int, sequences: int) -> None:
     if not Path(validator.state.__file__).is_relative_to(Path(os.environ["PYTHONPATH"])):
         raise SystemExit(f"the fuzzer imported {validator.state.__file__}, not the snapshot")
     # the body pool is a pure function of (seed, size): draw it once per worker, not once per mutant
-    if getattr(validator.fuzz.oracle, "generate_bodies", None) is validator.fuzz.steps.generate_bodies:
-        validator.fuzz.oracle.generate_bodies = functools.cache(validator.fuzz.steps.generate_bodies)  # type: ignore[attr-defined]
+    if getattr(validator.fuzz.oracle, "generate_bodies", None) is validator.fuzz.body_pool.generate_bodies:
+        validator.fuzz.oracle.generate_bodies = functools.cache(validator.fuzz.body_pool.generate_bodies)  # type: ignore[attr-defined]
     options = FuzzOptions(
         seed=seed, max_time=600, oracle_sequences=sequences, phase_examples=5, fixed_work=True
     )
