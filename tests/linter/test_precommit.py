@@ -14,6 +14,9 @@ import pytest
 from tests.payloads import ROOT
 from tests.support import REPOSITORY
 
+# pre-commit builds the hook's environment with pip, from the package registry.
+pytestmark = [pytest.mark.slow, pytest.mark.network]
+
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 
 
@@ -48,7 +51,11 @@ def workdir(tmp_path: Path) -> Path:
     policies = tmp_path / "policies"
     policies.mkdir()
     shutil.copy(ROOT / "valid" / "checkout-guarded.json", policies / "good.json")
-    shutil.copy(ROOT / "invalid" / "unknown-field-nested.json", policies / "bad.json")
+    # Another key than good.json's: two files of one key in a directory are a project error of their own.
+    bad = (ROOT / "invalid" / "unknown-field-nested.json").read_text(encoding="utf-8")
+    (policies / "bad.json").write_text(
+        bad.replace('"checkout-guarded"', '"checkout-typo"', 1), encoding="utf-8"
+    )
     (policies / "notes.txt").write_text("not a policy", encoding="utf-8")
     git(tmp_path, "add", ".")
     return tmp_path
