@@ -10,6 +10,7 @@ import pytest
 
 from tests.server.live import READER, WRITER, LiveServer, live_server
 from tests.server.postgres import Cluster, cluster
+from tests.server.processes import ServerProcess
 
 #: The stores the contract is proved on; PostgreSQL's tests start a cluster, so they are slow.
 STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
@@ -27,13 +28,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("server", STORES, indirect=True)
 
 
+@pytest.fixture
+def postgres_url(postgres: Cluster) -> str:
+    """The session cluster's database, emptied for this test."""
+    postgres.reset()
+    return postgres.url
+
+
 def empty_database(request: pytest.FixtureRequest, kind: str, sqlite: str = ":memory:") -> str:
     """A database URL or path, empty: SQLite's ``sqlite``, or the session cluster's database, reset."""
     if kind != "postgresql":
         return sqlite
-    running: Cluster = request.getfixturevalue("postgres")
-    running.reset()
-    return running.url
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def spawned() -> Iterator[list[ServerProcess]]:
+    """Every ``serve`` process a test starts (``processes.start``); any still running at the end is killed."""
+    started: list[ServerProcess] = []
+    yield started
+    for process in started:
+        process.kill()
 
 
 @pytest.fixture

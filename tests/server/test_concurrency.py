@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from tests.server.live import READER, WRITER, LiveServer, live_server
-from tests.server.postgres import Cluster
+from tests.server.processes import ServerProcess, start
 from tests.support import rank_problems
 from validator.server import ServerConfig, Store, create_app
 from validator.server.serve import open_store
@@ -44,6 +44,8 @@ RACES = 5  # rounds of the same-key and the two-defaults races
 RACERS = 8
 TIMEOUT = 30.0
 ENVIRONMENTS = ("production", "staging", "qa", "dev")
+#: Where the clients send requests: a server in this process, or a ``serve`` process.
+Server = LiveServer | ServerProcess
 
 
 def client(token: str = WRITER) -> httpx.Client:
@@ -90,7 +92,7 @@ class Client:
     """One client thread: a mix of operations on one project; what it saw, and what was wrong."""
 
     name: str
-    server: LiveServer
+    server: Server
     rng: random.Random
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -202,9 +204,8 @@ class Client:
 @pytest.fixture(params=["memory", "file", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgresql":
-        running: Cluster = request.getfixturevalue("postgres")
-        running.reset()
-        return running.url
+        url: str = request.getfixturevalue("postgres_url")
+        return url
     return ":memory:" if request.param == "memory" else str(tmp_path / "c.db")
 
 
@@ -259,35 +260,51 @@ def test_concurrent_clients_keep_the_rank_rules(database: str) -> None:
         assert stored == served
 
 
+@contextmanager
+def two_in_process(database: Path) -> Iterator[tuple[Server, Server]]:
+    """Two servers in this process, each with its own store, on one SQLite file."""
+    with live_server(db=str(database)) as first, live_server(db=str(database)) as second:
+        yield first, second
+
+
+@contextmanager
+def two_replicas(url: str, spawned: list[ServerProcess], log: Path) -> Iterator[tuple[Server, Server]]:
+    """Two ``release-policy serve`` processes (replicas) on one PostgreSQL database."""
+    yield start(spawned, url, log), start(spawned, url, log)
+
+
 @pytest.fixture(params=["file", pytest.param("postgresql", marks=pytest.mark.slow)])
-def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def two_servers(
+    request: pytest.FixtureRequest, tmp_path: Path, spawned: list[ServerProcess]
+) -> Iterator[tuple[Server, Server]]:
     if request.param == "postgresql":
-        running: Cluster = request.getfixturevalue("postgres")
-        running.reset()
-        return running.url
-    return str(tmp_path / "shared.db")
+        servers = two_replicas(request.getfixturevalue("postgres_url"), spawned, tmp_path / "replicas.log")
+    else:
+        servers = two_in_process(tmp_path / "shared.db")
+    with servers as both:
+        yield both
 
 
-def test_two_servers_on_one_database_keep_the_rank_rules(shared_database: str) -> None:
+def test_two_servers_on_one_database_keep_the_rank_rules(two_servers: tuple[Server, Server]) -> None:
     """Two servers (replicas, or an old one still draining and its replacement) share a database, each
     with its own store, under mixed writes from both: each sees the other's commits before it writes,
-    so the ranks stay contiguous and unique and every acknowledged create is there."""
-    database = shared_database
-    with live_server(db=database) as first, live_server(db=database) as second:
-        clients = [
-            Client(f"c{index}", (first, second)[index % 2], seeded(f"two-servers-{index}"))
-            for index in range(THREADS)
-        ]
-        run_all(clients)
-        with client() as writer:
-            listed = [writer.get(server.policies()).json() for server in (first, second)]
-        assert listed[0] == listed[1]
-        assert listing_problems(listed[0]) == []
-        created = {key: id_ for each in clients for key, id_ in each.acknowledged.items()}
-        deleted = {key for each in clients for key in each.deleted}
-        assert {item["key"]: item["_id"] for item in listed[0]["items"]} == {
-            key: id_ for key, id_ in created.items() if key not in deleted
-        }
+    so the ranks stay contiguous and unique at every read and every acknowledged create is there. On
+    PostgreSQL they are two ``serve`` processes."""
+    first, second = two_servers
+    clients = [
+        Client(f"c{index}", (first, second)[index % 2], seeded(f"two-servers-{index}"))
+        for index in range(THREADS)
+    ]
+    run_all(clients)
+    with client() as writer:
+        listed = [writer.get(server.policies()).json() for server in (first, second)]
+    assert listed[0] == listed[1]
+    assert listing_problems(listed[0]) == []
+    created = {key: id_ for each in clients for key, id_ in each.acknowledged.items()}
+    deleted = {key for each in clients for key in each.deleted}
+    assert {item["key"]: item["_id"] for item in listed[0]["items"]} == {
+        key: id_ for key, id_ in created.items() if key not in deleted
+    }
 
 
 def race(server: LiveServer, bodies: list[dict[str, Any]]) -> list[httpx.Response]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -161,4 +162,7 @@ def test_without_the_option_an_unknown_project_is_404() -> None:
 
 def test_healthz_reports_the_database() -> None:
     (answer,) = call([("GET", "/healthz", None)])
-    assert (answer.status_code, answer.json()) == (200, {"status": "ok", "database": "sqlite"})
+    assert (answer.status_code, answer.json()) == (
+        200,
+        {"status": "ok", "database": "sqlite", "process": os.getpid()},
+    )

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -282,13 +283,15 @@ HANDLERS: Mapping[str, Handler] = {
 
 
 async def _health(request: Request) -> Response:
-    """For load balancers: 200 while the database answers, 503 (with the reason) while it does not."""
+    """For load balancers: 200 while the database answers, 503 (with the reason) while it does not.
+    ``process`` tells workers apart (which one a keep-alive connection reached)."""
     store: Storage = request.app.state.store
+    answer = {"database": store.kind, "process": os.getpid()}
     try:
         await asyncio.wrap_future(store.ping())
     except StoreError as error:
-        return _json(503, {"status": "unavailable", "database": store.kind, "problem": str(error)})
-    return _json(200, {"status": "ok", "database": store.kind})
+        return _json(503, {"status": "unavailable", **answer, "problem": str(error)})
+    return _json(200, {"status": "ok", **answer})
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
