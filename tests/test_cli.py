@@ -58,6 +58,7 @@ def test_internal_error_is_one_line(
     assert "Traceback" not in captured.out + captured.err
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_points(tmp_path: Path) -> None:
     script = shutil.which("release-policy", path=str(Path(sys.executable).parent))
     assert script is not None, "the package is installed with its console script"

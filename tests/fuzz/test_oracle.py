@@ -22,7 +22,9 @@ def _scoped(key: str, **extra: object) -> str:
     return json.dumps({**body, **extra})
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
+)
 def test_reference_server_yields_nothing(server: LiveServer, seed: int) -> None:
     with Session(Target(server.url, WRITER)) as session:
         result = run_oracle(session, seed=seed, max_examples=60, max_time=120)
@@ -31,6 +33,7 @@ def test_reference_server_yields_nothing(server: LiveServer, seed: int) -> None:
     assert [(v.check, v.message) for v in result.violations] == []
 
 
+@pytest.mark.slow
 def test_a_search_is_the_same_for_the_same_seed(server: LiveServer) -> None:
     with Session(Target(server.url, WRITER)) as session:
         first = run_oracle(session, seed=5, max_examples=15, max_time=120)
@@ -75,6 +78,7 @@ def test_a_broken_rule_is_named_on_a_hand_made_sequence() -> None:
     assert len(failure.exchanges) == 4
 
 
+@pytest.mark.slow
 def test_the_search_shrinks_what_it_finds_to_a_minimal_sequence() -> None:
     with variant_server("put-merges") as url, Session(Target(url, WRITER)) as session:
         result = run_oracle(session, seed=7, max_examples=150, max_time=120)

@@ -215,6 +215,7 @@ def test_a_refused_connection_is_an_error_not_a_violation() -> None:
     assert "Connection refused" in result.errors[0]
 
 
+@pytest.mark.slow
 def test_ctrl_c_reaches_the_caller(server: LiveServer) -> None:
     # Schemathesis catches KeyboardInterrupt to wind down its workers; the fuzz command must still see it.
     # A suite started in the background inherits SIGINT ignored: Python's own handler makes Ctrl-C

@@ -27,6 +27,7 @@ def _own_suite(directory: Path) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_without_the_option_a_suite_is_left_alone(tmp_path: Path) -> None:
     run = _pytest(_own_suite(tmp_path))
     assert run.returncode == 0, run.stdout
@@ -63,6 +64,7 @@ def test_a_broken_server_fails_the_check_that_covers_it(tmp_path: Path) -> None:
     assert "PASSED test_own.py::test_own" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_validation_gap_fails_the_boundary_sweep(tmp_path: Path) -> None:
     with variant_server("/components/schemas/ReleasePolicyName/maxLength") as url:
         run = _pytest(
@@ -74,6 +76,7 @@ def test_a_validation_gap_fails_the_boundary_sweep(tmp_path: Path) -> None:
     assert "name:maxLength" in run.stdout
 
 
+@pytest.mark.slow
 def test_a_missing_token_is_a_usage_error(tmp_path: Path) -> None:
     run = _pytest(_own_suite(tmp_path), "--release-policy-url", "http://127.0.0.1:9")
     assert run.returncode != 0

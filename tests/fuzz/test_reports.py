@@ -20,6 +20,9 @@ from validator.fuzz.run import FuzzResult
 from validator.fuzz.target import Exchange, Session, Target
 from validator.fuzz.violation import Violation
 
+# Reproductions run as the user runs them: zoo servers and pytest in processes of their own.
+pytestmark = pytest.mark.slow
+
 
 def _pytest(test: Path, url: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run a written reproduction as its docstring says: against ``url``, or the reference server."""

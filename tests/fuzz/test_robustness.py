@@ -58,7 +58,9 @@ def assert_evidence(violations: list[Violation] | tuple[Violation, ...]) -> None
         ("wrong-types", "does not fit the Error schema"),
         ("too-deep", "nested too deeply to read"),
         ("closes", "answered nothing (the connection failed: "),
-        ("hangs", f"answered nothing (no complete answer within {TIMEOUT:g} s)"),
+        pytest.param(
+            "hangs", f"answered nothing (no complete answer within {TIMEOUT:g} s)", marks=pytest.mark.slow
+        ),
         ("redirect", "answered 30"),
         ("huge", f"larger than {MAX_ANSWER_BYTES // 2**20} MiB; the fuzzer read no further"),
         ("mixed", "answered"),
@@ -115,6 +117,7 @@ def test_json_nested_too_deep_stops_no_run_and_prints_no_traceback(monkeypatch: 
     assert any("a Schemathesis worker stopped: RecursionError" in error for error in result.errors)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "after"), [("closes", PREFLIGHT), ("redirect", 0)])
 def test_the_command_exits_1_or_2_without_a_traceback(mode: str, after: int, tmp_path: Path) -> None:
     with garbage_server(mode, after) as url:

@@ -70,6 +70,7 @@ def test_the_plan_is_the_same_every_time() -> None:
     assert first == [(c.side, c.label, c.body) for p in plans(_copy(lambda schemas: None)) for c in p.cases]
 
 
+@pytest.mark.slow
 def test_a_constraint_added_to_a_copy_of_the_spec_is_swept(server: LiveServer) -> None:
     def tighten(schemas: dict[str, Any]) -> None:
         schemas["ReleasePolicyStage"]["properties"]["allocation"]["multipleOf"] = 1000
@@ -121,6 +122,7 @@ def _swept(name: str) -> set[str]:
         return {violation.check for violation in run_sweep(session).violations}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REPORTED)
 def test_the_reported_validation_gaps_are_found(name: str) -> None:
     assert _swept(name)

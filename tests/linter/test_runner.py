@@ -13,6 +13,7 @@ from tests.payloads import ROOT
 from validator.linter.runner import PARALLEL_FROM, collect, lint
 
 
+@pytest.mark.slow
 def test_parallel_equals_serial(tmp_path: Path) -> None:
     sources = sorted(p for p in (ROOT / "invalid").iterdir() if p.stat().st_size < 20_000)
     count = 0
