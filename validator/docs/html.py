@@ -194,9 +194,13 @@ def render_html(reference: Reference) -> str:
         f"<p>{_text(' '.join(paragraph.split()))}</p>" for paragraph in reference.description.split("\n\n")
     )
     lint = _table(
-        ["rule", "severity", "catches", "why"],
-        [[f"<code>{r.id}</code>", r.severity, _text(r.summary), _text(r.why)] for r in reference.lint_rules],
-    )
+        ["rule", "severity", "catches", "why", "--fix"],
+        [
+            [f"<code>{r.info.id}</code>", r.info.severity, _text(r.info.summary), _text(r.info.why),
+             "fixes" if r.fixes else ""]
+            for r in reference.lint_rules
+        ],
+    )  # fmt: skip
     contract = "".join(_contract_section(part, reference) for part in reference.contract)
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -88,9 +88,11 @@ def render_markdown(reference: Reference) -> str:
         "What `release-policy lint` reports, beyond what the API rejects (`contract`):",
         "",
     ]
-    lines += ["| rule | severity | catches | why |", "|---|---|---|---|"]
+    lines += ["| rule | severity | catches | why | `--fix` |", "|---|---|---|---|---|"]
     lines += [
-        f"| `{r.id}` | {r.severity} | {_cell(r.summary)} | {_cell(r.why)} |" for r in reference.lint_rules
+        f"| `{r.info.id}` | {r.info.severity} | {_cell(r.info.summary)} | {_cell(r.info.why)} | "
+        f"{'fixes' if r.fixes else ' '} |"
+        for r in reference.lint_rules
     ]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -89,6 +89,14 @@ class ContractSection:
 
 
 @dataclass(frozen=True)
+class LintRuleDoc:
+    """A lint rule as the docs show it: its description, and whether ``--fix`` fixes its findings."""
+
+    info: RuleInfo
+    fixes: bool
+
+
+@dataclass(frozen=True)
 class Reference:
     title: str
     version: str
@@ -99,7 +107,7 @@ class Reference:
     operations: tuple[OperationDoc, ...]
     schemas: tuple[SchemaDoc, ...]
     contract: tuple[ContractSection, ...]
-    lint_rules: tuple[RuleInfo, ...]
+    lint_rules: tuple[LintRuleDoc, ...]
 
 
 def _resolve(spec: Spec, schema: dict[str, Any]) -> dict[str, Any]:
@@ -320,5 +328,5 @@ def build_reference(spec: Spec) -> Reference:
             ContractSection(section, contract.rules_of(section), section.number == 2)
             for section in contract.SECTIONS
         ),
-        lint_rules=tuple(rule.info for rule in RULES),
+        lint_rules=tuple(LintRuleDoc(rule.info, rule.fix is not None) for rule in RULES),
     )
