@@ -15,21 +15,31 @@ BASE = "/api/v2/projects/{projectKey}/release-policies"
 # statuses). The {policyKey} operations also document 405: the contract's `reserved-key` rule reserves
 # the key `order`, whose path serves only POST.
 OPERATIONS = {
-    "PostReleasePolicy": ("POST", BASE, "201", {"400", "401", "403", "404", "409", "413", "500"}),
+    "PostReleasePolicy": ("POST", BASE, "201", {"400", "401", "403", "404", "409", "413", "429", "500"}),
     "PutReleasePolicy": (
         "PUT",
         BASE + "/{policyKey}",
         "200",
-        {"400", "401", "403", "404", "405", "409", "413", "500"},
+        {"400", "401", "403", "404", "405", "409", "413", "429", "500"},
     ),
-    "PostReleasePoliciesOrder": ("POST", BASE + "/order", "200", {"400", "401", "403", "404", "413", "500"}),
-    "GetReleasePolicies": ("GET", BASE, "200", {"400", "401", "403", "404", "500"}),
-    "GetReleasePolicy": ("GET", BASE + "/{policyKey}", "200", {"400", "401", "403", "404", "405", "500"}),
+    "PostReleasePoliciesOrder": (
+        "POST",
+        BASE + "/order",
+        "200",
+        {"400", "401", "403", "404", "413", "429", "500"},
+    ),
+    "GetReleasePolicies": ("GET", BASE, "200", {"400", "401", "403", "404", "429", "500"}),
+    "GetReleasePolicy": (
+        "GET",
+        BASE + "/{policyKey}",
+        "200",
+        {"400", "401", "403", "404", "405", "429", "500"},
+    ),
     "DeleteReleasePolicy": (
         "DELETE",
         BASE + "/{policyKey}",
         "204",
-        {"400", "401", "403", "404", "405", "500"},
+        {"400", "401", "403", "404", "405", "429", "500"},
     ),
 }
 
