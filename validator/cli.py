@@ -10,8 +10,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from validator import __version__
+
+if TYPE_CHECKING:
+    from validator.fuzz.run import FuzzResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -82,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
         args.durable,
         args.workers,
         args.max_projects,
+        args.rate_limit,
     )
     problem = usage_problem(options)
     if problem:
@@ -157,11 +162,21 @@ def _fuzz(args: argparse.Namespace) -> int:
             projects=tuple(args.project or ()),
             seed=args.seed, max_time=args.max_time, max_examples=args.max_examples, timeout=args.timeout,
             workers=args.workers, reset=args.reset, report=args.report, report_dir=args.report_dir,
-            require_coverage=args.require_coverage,
+            require_coverage=args.require_coverage, shard=args.shard, failures=args.failures,
+            summary=args.summary,
         )  # fmt: skip
         plan = command.plan(request, dict(os.environ))
+        if args.merge:
+            if args.merge[0] != "merge":
+                raise ValueError(f"fuzz takes options, or merge REPORT...; not {args.merge[0]!r}")
+            outcome = command.merge_reports(tuple(args.merge[1:]), plan)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write the reports: {error.strerror or error}") from None
+    if args.merge:
+        _emit(outcome.summary)
+        return _fuzz_exit(outcome.result, plan.require_coverage and command.uncovered(outcome.result))
     from validator.cli_progress import FuzzDisplay
 
     try:
@@ -172,9 +187,14 @@ def _fuzz(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"cannot write the reports: {error.strerror or error}") from None
     _emit(outcome.summary)
-    if outcome.result.violations or (plan.require_coverage and command.uncovered(outcome.result)):
+    return _fuzz_exit(outcome.result, plan.require_coverage and command.uncovered(outcome.result))
+
+
+def _fuzz_exit(result: FuzzResult, incomplete: bool) -> int:
+    """1 for a violation (or a gap --require-coverage refuses), 2 for a run that could not do its work."""
+    if result.violations or incomplete:
         return EXIT_FINDINGS
-    return EXIT_USAGE if outcome.result.errors else EXIT_CLEAN
+    return EXIT_USAGE if result.errors else EXIT_CLEAN
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="projects on demand: any well-formed key is a project, empty on first use, up to N of them",
     )
+    serve.add_argument(
+        "--rate-limit",
+        metavar="N/s",
+        help="answer 429 (Retry-After, X-Ratelimit-Reset) to a token over N requests a second, with a"
+        " small burst (default: no limit)",
+    )
     serve.set_defaults(handler=_serve)
 
     docs = commands.add_parser(
@@ -287,7 +313,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fuzz.add_argument("--workers", type=int, default=1, metavar="N", help="Schemathesis workers (default 1)")
     fuzz.add_argument(
-        "--report", default="", metavar="NAMES", help="extra reports: junit, json (comma-separated)"
+        "merge",
+        nargs="*",
+        metavar="merge REPORT",
+        help="fuzz merge REPORT...: combine shards' JSON reports into one result, in every --report format",
+    )
+    fuzz.add_argument(
+        "--report",
+        default="",
+        metavar="NAMES",
+        help="extra reports: junit, json, sarif, markdown (comma-separated)",
+    )
+    fuzz.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="do part I of N of the run (needs --seed; merge the JSON reports after)",
+    )
+    fuzz.add_argument(
+        "--failures",
+        metavar="LOCATION",
+        help="a failure store (a directory, or redis://host:port): replay its failures first, store new ones",
+    )
+    fuzz.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="append a Markdown summary here (also to $GITHUB_STEP_SUMMARY if set)",
     )
     fuzz.add_argument(
         "--report-dir", default="fuzz-report", metavar="DIR", help="where reports go (default ./fuzz-report)"

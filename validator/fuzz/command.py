@@ -12,15 +12,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from validator.fuzz.failures import StoreError, open_store
 from validator.fuzz.local import LocalServerError, reference_server
+from validator.fuzz.merge import ReportError, merge, read
 from validator.fuzz.progress import Progress
 from validator.fuzz.reports import REPORTS, write_reproductions
 from validator.fuzz.run import FuzzOptions, FuzzResult, TargetError, fuzz
+from validator.fuzz.shard import WHOLE
+from validator.fuzz.shard import parse as parse_shard
+from validator.fuzz.summary import markdown
 from validator.fuzz.target import Target
 
 TOKEN_VARIABLE, READER_TOKEN_VARIABLE = "RELEASE_POLICY_TOKEN", "RELEASE_POLICY_READER_TOKEN"
+#: GitHub Actions' job summary: Markdown appended to this file is shown on the run's page.
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 
-__all__ = ["Outcome", "Plan", "Progress", "Request", "TargetError", "execute", "plan", "uncovered"]
+__all__ = [
+    "Outcome", "Plan", "Progress", "Request", "TargetError", "execute", "merge_reports", "plan", "uncovered",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,12 @@ class Request:
     report: str
     report_dir: str
     require_coverage: bool
+    #: ``I/N``: this runner's part of the work.
+    shard: str | None = None
+    #: A failure store: a directory, or ``redis://host:port``.
+    failures: str | None = None
+    #: A file to write the Markdown summary to (besides ``$GITHUB_STEP_SUMMARY``).
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,9 @@ class Plan:
     report_dir: Path
     #: Fail (exit 1) when anything documented was never exercised.
     require_coverage: bool = False
+    failures: str | None = None
+    #: Where the Markdown summary goes: ``--summary`` and ``$GITHUB_STEP_SUMMARY`` (appended to).
+    summaries: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,8 +88,13 @@ def plan(args: Request, environment: Mapping[str, str]) -> Plan:
         raise ValueError("--max-time and --timeout must be positive, and --workers at least 1")
     if args.max_examples is not None and args.max_examples < 1:
         raise ValueError("--max-examples must be at least 1")
+    if args.shard is not None and args.seed is None:
+        raise ValueError("--shard needs --seed: every shard must split the same run")
     seed = args.seed if args.seed is not None else random.randrange(2**32)  # noqa: S311 - a seed to rerun, not a secret
-    options = FuzzOptions(seed=seed, max_time=args.max_time, workers=args.workers, reset=args.reset)
+    shard = parse_shard(args.shard) if args.shard is not None else WHOLE
+    options = FuzzOptions(
+        seed=seed, max_time=args.max_time, workers=args.workers, reset=args.reset, shard=shard
+    )
     if args.max_examples is not None:
         # A fixed amount of work: the same requests for the same seed on any machine.
         options = replace(
@@ -89,7 +112,34 @@ def plan(args: Request, environment: Mapping[str, str]) -> Plan:
         target = Target(args.url.rstrip("/"), token, projects, reader, timeout=args.timeout)
     elif args.token or args.reader_token or args.projects:
         raise ValueError("--token, --reader-token and --project go with --url")
-    return Plan(target, options, reports, Path(args.report_dir), args.require_coverage)
+    return Plan(
+        target, options, reports, Path(args.report_dir), args.require_coverage, args.failures,
+        summaries(args.summary, environment),
+    )  # fmt: skip
+
+
+def summaries(summary: str | None, environment: Mapping[str, str]) -> tuple[Path, ...]:
+    """Where the Markdown summary goes: the file asked for, and the CI job's summary when there is one."""
+    step = environment.get(STEP_SUMMARY_VARIABLE)
+    return tuple(Path(each) for each in (summary, step) if each)
+
+
+def write_reports(
+    result: FuzzResult, seed: int, names: tuple[str, ...], directory: Path, summary_files: tuple[Path, ...]
+) -> list[Path]:
+    """The reports by name into ``directory``, and the Markdown summary appended to each summary file."""
+    written = []
+    for name in names:
+        filename, render = REPORTS[name]
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / filename
+        path.write_text(render(result, seed))
+        written.append(path)
+    for path in summary_files:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(markdown(result, seed))
+        written.append(path)
+    return written
 
 
 @contextmanager
@@ -107,17 +157,42 @@ def _target(plan: Plan) -> Iterator[Target]:
 def execute(plan: Plan, progress: Progress) -> Outcome:
     with _target(plan) as target:
         progress.note(f"fuzzing {target.url} (project {target.projects[0]}), seed {plan.options.seed}")
-        result = fuzz(target, plan.options, progress)
+        if plan.options.shard.count > 1:
+            progress.note(f"shard {plan.options.shard} of the run")
+        try:
+            store = open_store(plan.failures) if plan.failures else None
+        except StoreError as error:
+            raise TargetError(str(error)) from None
+        result = fuzz(target, plan.options, progress, store)
         written: list[Path] = []
         if result.violations:
             written += write_reproductions(result, target, plan.options.seed, plan.report_dir)
-        for name in plan.reports:
-            filename, render = REPORTS[name]
-            plan.report_dir.mkdir(parents=True, exist_ok=True)
-            path = plan.report_dir / filename
-            path.write_text(render(result, plan.options.seed))
-            written.append(path)
-    return Outcome(result, summary(result, plan, target, written), tuple(written))
+        written += write_reports(result, plan.options.seed, plan.reports, plan.report_dir, plan.summaries)
+    return Outcome(result, summary(result, plan, target.url, written), tuple(written))
+
+
+def merge_reports(files: tuple[str, ...], plan: Plan) -> Outcome:
+    """``fuzz merge``: the shards' JSON reports as one result, written in every format the plan names."""
+    if not files:
+        raise ValueError("fuzz merge needs the shards' JSON reports (fuzz.json, from --report json)")
+    shards = []
+    for name in files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ValueError(f"cannot read {name}: {error.strerror or error}") from None
+        try:
+            shards.append(read(text, name))
+        except ReportError as error:
+            raise ValueError(str(error)) from None
+    seeds = {shard.seed for shard in shards}
+    if len(seeds) > 1:
+        raise ValueError(f"the reports are of different runs (seeds {', '.join(map(str, sorted(seeds)))})")
+    result = merge(shards)
+    seed = seeds.pop()
+    written = write_reports(result, seed, plan.reports, plan.report_dir, plan.summaries)
+    merged = replace(plan, options=replace(plan.options, seed=seed))
+    return Outcome(result, summary(result, merged, f"{len(shards)} shard reports", written), tuple(written))
 
 
 def uncovered(result: FuzzResult) -> bool:
@@ -125,9 +200,9 @@ def uncovered(result: FuzzResult) -> bool:
     return result.coverage is None or bool(result.coverage.missing())
 
 
-def summary(result: FuzzResult, plan: Plan, target: Target, written: list[Path]) -> str:
+def summary(result: FuzzResult, plan: Plan, of: str, written: list[Path]) -> str:
     stats = ", ".join(f"{value:g} {name}" for name, value in result.stats.items())
-    lines = [f"release-policy fuzz of {target.url}: {stats}"]
+    lines = [f"release-policy fuzz of {of}: {stats}"]
     for violation in result.violations:
         lines += [
             "",

@@ -25,6 +25,7 @@ from validator.fuzz.body_pool import generate_bodies
 from validator.fuzz.judge import History, Verdict, judge
 from validator.fuzz.model import learn_id, predict
 from validator.fuzz.progress import Progress
+from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.shrink import ddmin, simplify
 from validator.fuzz.steps import Step, steps_for
 from validator.fuzz.target import Exchange, Session
@@ -134,8 +135,11 @@ def run_oracle(
     shrink_budget: int = 150,
     body_pool: int = 40,
     progress: Progress | None = None,
+    shard: Shard = WHOLE,
 ) -> OracleResult:
-    """Search for sequences that break a state rule, within ``max_time``; shrink what it finds."""
+    """Search for sequences that break a state rule, within ``max_time``; shrink what it finds.
+
+    A shard searches its own batches of the search (seeds no other shard uses)."""
     deadline = time.monotonic() + max_time
     progress = progress or Progress()
     bodies = generate_bodies(seed, body_pool)
@@ -179,7 +183,7 @@ def run_oracle(
         search = settings(
             max_examples=size, database=None, deadline=None, phases=[Phase.generate],
             suppress_health_check=list(HealthCheck), print_blob=False,
-        )(hypothesis_seed(seed * 1009 + batch)(given(st.data())(sequence)))  # fmt: skip
+        )(hypothesis_seed(shard.batch_seed(seed, batch))(given(st.data())(sequence)))  # fmt: skip
         search()
         batch += 1
 

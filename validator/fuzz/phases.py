@@ -18,6 +18,7 @@ from typing import Any
 from validator import spec as spec_module
 from validator.fuzz import schemathesis_adapter as engine
 from validator.fuzz.progress import Progress
+from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.target import BASE, Exchange, Target
 from validator.fuzz.violation import Violation, error_problem
 
@@ -101,7 +102,9 @@ def _operation_id(call: engine.Call) -> str | None:
     return next(found, None)
 
 
-def _config(target: Target, seed: int, examples: int, max_time: float | None, workers: int) -> dict[str, Any]:
+def _config(
+    target: Target, seed: int, examples: int, max_time: float | None, workers: int, *, others: list[str]
+) -> dict[str, Any]:
     """The run's configuration, as a ``schemathesis.toml`` would hold it.
 
     Every built-in check runs; those below expect the contract's statuses rather than Schemathesis'
@@ -138,7 +141,9 @@ def _config(target: Target, seed: int, examples: int, max_time: float | None, wo
                 # The `order-rejects` rule: an order not exactly the project's scoped keys is a stateful 400.
                 "include-operation-id": "PostReleasePoliciesOrder",
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*accepted, "400"]}},
-            }
+            },
+            # Another shard's operations.
+            *({"include-operation-id": other, "enabled": False} for other in others),
         ],
     }
     if max_time is not None:
@@ -177,6 +182,25 @@ def _scenario(event: engine.ScenarioDone, progress: Progress, found: dict[Hashab
     return len(event.answers)
 
 
+#: The one work item of the phases that is not an operation: the stateful phase needs them all (links).
+STATEFUL = "stateful"
+_ONLY_STATEFUL = {phase: {"enabled": False} for phase in ("examples", "coverage", "fuzzing")}
+
+
+def _parts(shard: Shard) -> list[tuple[list[str], dict[str, Any]]]:
+    """The engine runs of a shard: (the operations to leave out, the phases' settings) of each."""
+    if shard.whole:
+        return [([], {})]
+    operations = [operation.operation_id for operation in spec_module.bundled().operations.values()]
+    mine = shard.mine([*operations, STATEFUL])
+    parts: list[tuple[list[str], dict[str, Any]]] = []
+    if set(mine) - {STATEFUL}:
+        parts.append(([op for op in operations if op not in mine], {STATEFUL: {"enabled": False}}))
+    if STATEFUL in mine:
+        parts.append(([], _ONLY_STATEFUL))
+    return parts
+
+
 def run_phases(
     target: Target,
     *,
@@ -185,35 +209,38 @@ def run_phases(
     max_time: float | None = None,
     workers: int = 1,
     progress: Progress | None = None,
+    shard: Shard = WHOLE,
 ) -> PhasesResult:
-    """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen."""
+    """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen.
+
+    A shard runs the examples, coverage and fuzzing phases of the operations it owns, and the stateful
+    phase (over every operation) if it owns that."""
     progress = progress or Progress()
     keys = _Keys()
-    run = engine.Run(
-        spec_module.bundled().data,
-        _config(target, seed, max_examples, max_time, workers),
-        keys.before,
-        keys.after,
-    )
     found: dict[Hashable, Violation] = {}
     errors: dict[str, None] = {}
     answered = 0
     stopped = interrupted = False
-    for event in run:
-        if isinstance(event, engine.PhaseChanged):
-            progress.enter(f"schemathesis {event.phase}", f"{event.phase}: {event.status}")
-        elif isinstance(event, engine.ScenarioDone):
-            answered += _scenario(event, progress, found)
-        elif isinstance(event, engine.EngineError):
-            errors[event.message] = None
-            # A network error before any answer: nothing listens there, and the other phases would
-            # only generate requests nobody answers.
-            if event.network and not answered:
-                stopped = True
-                run.stop()
-        elif isinstance(event, engine.Interrupted):
-            # Schemathesis catches Ctrl-C (and reports our own stop the same way).
-            interrupted |= not stopped
+    for others, phases in _parts(shard):
+        config = _config(target, seed, max_examples, max_time, workers, others=others)
+        run = engine.Run(spec_module.bundled().data, {**config, "phases": phases}, keys.before, keys.after)
+        for event in run:
+            if isinstance(event, engine.PhaseChanged):
+                progress.enter(f"schemathesis {event.phase}", f"{event.phase}: {event.status}")
+            elif isinstance(event, engine.ScenarioDone):
+                answered += _scenario(event, progress, found)
+            elif isinstance(event, engine.EngineError):
+                errors[event.message] = None
+                # A network error before any answer: nothing listens there, and the other phases would
+                # only generate requests nobody answers.
+                if event.network and not answered:
+                    stopped = True
+                    run.stop()
+            elif isinstance(event, engine.Interrupted):
+                # Schemathesis catches Ctrl-C (and reports our own stop the same way).
+                interrupted |= not stopped
+        if stopped or interrupted:
+            break
     if interrupted:
         raise KeyboardInterrupt  # the caller decides what an interrupted run means
     distinct: dict[Hashable, Violation] = {}

@@ -19,6 +19,7 @@ from typing import Any
 
 from validator import spec as spec_module
 from validator.fuzz.calls import calls
+from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.target import Exchange, Session, Target
 from validator.fuzz.violation import Violation, error_problem, header
 
@@ -300,15 +301,19 @@ PROBES: tuple[Probe, ...] = (
 
 
 def run_probes(
-    session: Session, only: str | None = None, found: Callable[[str, str], None] | None = None
+    session: Session,
+    only: str | None = None,
+    found: Callable[[str, str], None] | None = None,
+    shard: Shard = WHOLE,
 ) -> tuple[list[Violation], list[str]]:
-    """Every probe the target allows (or just ``only``): the violations, and the probes that could not run.
+    """Every probe the target allows (or just ``only``; of a shard, those it owns): the violations, and the
+    probes that could not run.
 
     ``found`` hears of each violation as soon as its probe has run.
     """
     violations: list[Violation] = []
     skipped: list[str] = []
-    for probe in PROBES:
+    for probe in shard.mine(PROBES, lambda probe: probe.id):
         if only is not None and probe.id != only:
             continue
         if probe.unmet(session.target):

@@ -1,4 +1,5 @@
-"""A fuzz run's reports: for each violation a curl script and a pytest test; JUnit and JSON by name.
+"""A fuzz run's reports: for each violation a curl script and a pytest test; JUnit, JSON, SARIF and a
+Markdown summary by name.
 
 The curl script replays the exact requests with credentials masked
 (``$RELEASE_POLICY_TOKEN``); the pytest test replays them through
@@ -13,15 +14,18 @@ import pprint
 import re
 import shlex
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from validator.fuzz.fingerprint import fingerprint
 from validator.fuzz.probes import PROBES
+from validator.fuzz.reproduce import requests_of
 from validator.fuzz.run import FuzzResult
-from validator.fuzz.target import Exchange, Target
+from validator.fuzz.sarif_fuzz import sarif
+from validator.fuzz.summary import markdown
+from validator.fuzz.target import Target
 from validator.fuzz.violation import Violation
 
 _VARIABLES = {"writer": "$RELEASE_POLICY_TOKEN", "reader": "$RELEASE_POLICY_READER_TOKEN"}
@@ -29,24 +33,6 @@ _VARIABLES = {"writer": "$RELEASE_POLICY_TOKEN", "reader": "$RELEASE_POLICY_READ
 
 def slug(check: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", check.lower()).strip("_")
-
-
-def requests_of(exchanges: Sequence[Exchange], target: Target) -> list[dict[str, Any]]:
-    """The exchanges as replayable requests: path only, the token replaced by its role."""
-    requests = []
-    for exchange in exchanges:
-        parts = urlsplit(exchange.url)
-        headers = {k: v for k, v in exchange.headers if k.lower() not in ("authorization", "content-length")}
-        token = next((v for k, v in exchange.headers if k.lower() == "authorization"), None)
-        auth = {target.token: "writer", target.reader_token: "reader", None: "none"}.get(token, token)
-        if isinstance(auth, str) and target.token in auth:
-            auth = auth.replace(target.token, "{writer}")  # e.g. a "Bearer <token>" probe
-        body = None if exchange.body is None else exchange.body.decode("utf-8", "replace")
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        requests.append(
-            {"method": exchange.method, "path": path, "auth": auth, "headers": headers, "body": body}
-        )
-    return requests
 
 
 def curl_script(violation: Violation, target: Target, seed: int) -> str:
@@ -168,6 +154,9 @@ def junit(result: FuzzResult, seed: int) -> str:
 
 
 def json_report(result: FuzzResult, seed: int) -> str:
+    """Everything :mod:`validator.fuzz.merge` needs to rebuild the result: each violation with its
+    fingerprint, its requests (method, URL, body and status; never a header, so no credential) and its
+    steps, and every coverage goal."""
     return json.dumps(
         {
             "seed": seed,
@@ -181,7 +170,18 @@ def json_report(result: FuzzResult, seed: int) -> str:
                     "rule": v.rule,
                     "words": v.words,
                     "message": v.message,
+                    "fingerprint": fingerprint(v),
                     "requests": len(v.exchanges),
+                    "exchanges": [
+                        {
+                            "method": e.method,
+                            "url": e.url,
+                            "body": None if e.body is None else e.body.decode("utf-8", "replace"),
+                            "status": e.status,
+                        }
+                        for e in v.exchanges
+                    ],
+                    "steps": [asdict(step) for step in result.steps.get(v.check, ())],
                 }
                 for v in result.violations
             ],
@@ -194,4 +194,6 @@ def json_report(result: FuzzResult, seed: int) -> str:
 REPORTS: Mapping[str, tuple[str, Callable[[FuzzResult, int], str]]] = {
     "junit": ("junit.xml", junit),
     "json": ("fuzz.json", json_report),
+    "sarif": ("fuzz.sarif", sarif),
+    "markdown": ("summary.md", markdown),
 }

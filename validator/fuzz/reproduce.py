@@ -40,23 +40,53 @@ def assert_steps(target: Target, steps: Sequence[Mapping[str, Any]]) -> None:
     assert failure is None, f"{contract.words(failure.verdict.rule)}\n{failure.verdict.message}"
 
 
+def requests_of(exchanges: Sequence[Exchange], target: Target) -> list[dict[str, Any]]:
+    """The exchanges as replayable requests: path only, the token replaced by its role."""
+    requests = []
+    for exchange in exchanges:
+        parts = urlsplit(exchange.url)
+        headers = {k: v for k, v in exchange.headers if k.lower() not in ("authorization", "content-length")}
+        token = next((v for k, v in exchange.headers if k.lower() == "authorization"), None)
+        auth = {target.token: "writer", target.reader_token: "reader", None: "none"}.get(token, token)
+        if isinstance(auth, str) and target.token in auth:
+            auth = auth.replace(target.token, "{writer}")  # e.g. a "Bearer <token>" probe
+        body = None if exchange.body is None else exchange.body.decode("utf-8", "replace")
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        requests.append(
+            {"method": exchange.method, "path": path, "auth": auth, "headers": headers, "body": body}
+        )
+    return requests
+
+
+def send(session: Session, request: Request) -> Exchange:
+    """One request of :func:`requests_of`'s, its role resolved to the session's token."""
+    target = session.target
+    headers = dict(request["headers"])
+    auth = str(request["auth"])
+    roles = {"writer": target.token, "reader": target.reader_token, "none": None}
+    token = roles[auth] if auth in roles else auth.replace("{writer}", target.token)
+    if token is not None:
+        headers["Authorization"] = token
+    body = request["body"]
+    return session.request(
+        request["method"], target.url.rstrip("/") + request["path"],
+        headers=headers, content=None if body is None else body.encode(),
+    )  # fmt: skip
+
+
+def requests_problem(session: Session, requests: Sequence[Request]) -> tuple[str | None, list[Exchange]]:
+    """Send the requests in order, then empty the project: what is wrong with the last answer, and the
+    exchanges."""
+    answers = [send(session, request) for request in requests]
+    problem = contract_problem(answers[-1]) if answers else None
+    replay(session, [])
+    return problem, answers
+
+
 def assert_requests(target: Target, requests: Sequence[Request]) -> None:
     """Send the requests in order; the last answer must keep the contract."""
     with Session(target) as session:
-        for request in requests:
-            headers = dict(request["headers"])
-            auth = str(request["auth"])
-            roles = {"writer": target.token, "reader": target.reader_token, "none": None}
-            token = roles[auth] if auth in roles else auth.replace("{writer}", target.token)
-            if token is not None:
-                headers["Authorization"] = token
-            body = request["body"]
-            answer = session.request(
-                request["method"], target.url.rstrip("/") + request["path"],
-                headers=headers, content=None if body is None else body.encode(),
-            )  # fmt: skip
-        problem = contract_problem(answer)
-        replay(session, [])
+        problem, _ = requests_problem(session, requests)
     assert problem is None, problem
 
 

@@ -10,18 +10,25 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from validator import spec as spec_module
 from validator.counts import counted
 from validator.fuzz.coverage import Coverage
+from validator.fuzz.failures import Reproduction, again, forget, load, reproduction, save
+from validator.fuzz.fingerprint import fingerprint
 from validator.fuzz.oracle import ResetFailed, Run, run_oracle
 from validator.fuzz.probes import PROBES, run_probes
 from validator.fuzz.progress import Progress
+from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.steps import Step
 from validator.fuzz.sweep import run_sweep
 from validator.fuzz.target import Session, Target
 from validator.fuzz.tour import run_tour
 from validator.fuzz.violation import Violation
+
+if TYPE_CHECKING:
+    from hypothesis.database import ExampleDatabase
 
 #: The share of the time left after the probes that the oracle gets; Schemathesis gets the rest.
 ORACLE_SHARE = 0.5
@@ -42,6 +49,8 @@ class FuzzOptions:
     phase_examples: int = 25
     fixed_work: bool = False
     reset: bool = False
+    #: This runner's part of the work (``--shard I/N``).
+    shard: Shard = WHOLE
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,15 @@ def answer_count(session: Session) -> int:
         return 0
 
 
-def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None) -> FuzzResult:
-    """Every check against ``target``; raises :class:`TargetError` if it cannot start."""
+def fuzz(
+    target: Target,
+    options: FuzzOptions,
+    progress: Progress | None = None,
+    failures: ExampleDatabase | None = None,
+) -> FuzzResult:
+    """Every check against ``target``; raises :class:`TargetError` if it cannot start.
+
+    With a failure store, its failures are replayed first and the run's violations stored at the end."""
     progress = progress or Progress()
     started = time.monotonic()
     progress.deadline = started + options.max_time
@@ -92,22 +108,24 @@ def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None)
         errors = _empty(session)
         if errors:
             raise TargetError(errors[0])
+        replayed = _replay(session, failures, progress) if failures is not None else []
         progress.enter(
             "sweep", "sweep: every constraint of every request schema, just inside and just outside"
         )
-        swept = run_sweep(session, progress=progress)
+        swept = run_sweep(session, progress=progress, shard=options.shard)
         errors += (*swept.errors, *_empty(session))
         progress.enter("tour", "tour: every state rule of the contract, once")
-        toured, tour_steps = run_tour(session)
+        # One fixed sequence: the first shard's.
+        toured, tour_steps = run_tour(session) if options.shard.first else ([], {})
         for violation in toured:
             progress.violation(violation.check, violation.message)
         errors += _empty(session)
         progress.enter(
             "probes", "probes: auth, beta header, roles, 404, 405, 413, bodies, isolation, concurrency"
         )
-        violations, skipped_ids = run_probes(session, found=progress.violation)
+        violations, skipped_ids = run_probes(session, found=progress.violation, shard=options.shard)
         skipped = {probe.id: probe.unmet(target) for probe in PROBES if probe.id in skipped_ids}
-        violations = [*swept.violations, *toured, *violations]
+        violations = [*(v for v, _ in replayed), *swept.violations, *toured, *violations]
         left = max(progress.deadline - time.monotonic(), 1.0)
         share = options.max_time if options.fixed_work else left * ORACLE_SHARE
         progress.enter(
@@ -119,6 +137,7 @@ def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None)
             max_examples=options.oracle_sequences,
             max_time=share,
             progress=progress,
+            shard=options.shard,
         )
         violations += oracle.violations
         errors += _empty(session)
@@ -132,10 +151,12 @@ def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None)
             )
         else:
             progress.enter("schemathesis", "schemathesis: examples, coverage, fuzzing and stateful phases")
+            # A shard runs a share of the operations, each with N times the examples: N shards do the
+            # work of one run N times as long.
             phases = run_phases(
-                target, seed=options.seed, max_examples=options.phase_examples,
+                target, seed=options.seed, max_examples=options.phase_examples * options.shard.count,
                 max_time=None if options.fixed_work else left,
-                workers=options.workers, progress=progress,
+                workers=options.workers, progress=progress, shard=options.shard,
             )  # fmt: skip
         violations += phases.violations
         errors += phases.errors + _empty(session)
@@ -146,9 +167,38 @@ def fuzz(target: Target, options: FuzzOptions, progress: Progress | None = None)
         "oracle requests": oracle.requests,
         "schemathesis test cases": phases.test_cases,
     }
+    if not options.shard.whole:
+        stats["shard"] = options.shard.index
+        stats["shards"] = options.shard.count
     steps = {**swept.steps, **tour_steps, **oracle.steps}
+    for violation, stored in replayed:
+        if stored.steps:
+            steps.setdefault(violation.check, tuple(Step(**step) for step in stored.steps))
     coverage = progress.coverage(spec_module.bundled())
-    return FuzzResult(tuple(_distinct(violations)), skipped, errors, stats, steps, coverage)
+    kept = _distinct(violations, {fingerprint(v) for v, _ in replayed}, len(replayed))
+    if failures is not None:
+        save(failures, [reproduction(v, steps.get(v.check), target) for v in kept])
+    return FuzzResult(tuple(kept), skipped, errors, stats, steps, coverage)
+
+
+def _replay(
+    session: Session, failures: ExampleDatabase, progress: Progress
+) -> list[tuple[Violation, Reproduction]]:
+    """The stored failures that still happen, each told as it is confirmed; the others are forgotten."""
+    stored = load(failures)
+    progress.enter("replay", f"replay: {counted(len(stored), 'stored failure')}")
+    confirmed = []
+    for each in stored:
+        violation = again(session, each)
+        if violation is None:
+            forget(failures, each)
+            continue
+        progress.violation(violation.check, f"{violation.message} (stored failure, replayed)")
+        confirmed.append((violation, each))
+    errors = _empty(session)
+    if errors:
+        raise TargetError(errors[0])
+    return confirmed
 
 
 def _empty(session: Session) -> tuple[str, ...]:
@@ -159,11 +209,14 @@ def _empty(session: Session) -> tuple[str, ...]:
     return ()
 
 
-def _distinct(violations: list[Violation]) -> list[Violation]:
-    """Each violation once: the first of each check and message."""
+def _distinct(violations: list[Violation], replayed: set[str], first: int) -> list[Violation]:
+    """Each violation once: the first of each check and message; after the ``first`` (the replayed
+    failures), none with a replayed one's fingerprint."""
     seen: set[tuple[str, str]] = set()
     kept = []
-    for violation in violations:
+    for index, violation in enumerate(violations):
+        if index >= first and fingerprint(violation) in replayed:
+            continue
         if (violation.check, violation.message) not in seen:
             seen.add((violation.check, violation.message))
             kept.append(violation)

@@ -23,6 +23,7 @@ from validator.fuzz.boundaries import Case, Plan, Side, SweepError, plan
 from validator.fuzz.model import operation_id
 from validator.fuzz.oracle import ResetFailed, Run, replay
 from validator.fuzz.progress import Progress
+from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.steps import Kind, Step
 from validator.fuzz.target import Session
 from validator.fuzz.violation import Violation
@@ -164,13 +165,13 @@ class _Sweep:
             return False
         return True
 
-    def batches(self, swept: Plan) -> Iterator[list[Case]]:
-        """Runs of cases one read can judge together: same side, each answered as its side says alone.
+    def batches(self, swept: Plan, cases: list[Case]) -> Iterator[list[Case]]:
+        """Runs of ``cases`` one read can judge together: same side, each answered as its side says alone.
 
         Inside PUTs and orders go one by one: each replaces what the one before did.
         """
         kind, batch = _kind(swept), list[Case]()
-        for case in swept.cases:
+        for case in cases:
             alone = (kind, case.side) in (("put", "inside"), ("order", "inside"), ("order", "outside"))
             if batch and (alone or case.side != batch[0].side or len(batch) == BATCH):
                 yield batch
@@ -194,13 +195,16 @@ class _Sweep:
         self.progress.violation(check, text)
         self.result.steps.setdefault(check, tuple(steps))
 
-    def sweep(self) -> SweepResult:
+    def sweep(self, shard: Shard) -> SweepResult:
         silent = 0  # requests in a row that got no answer
         for swept in self.result.plans:
+            cases = shard.mine(swept.cases, _case_name)
+            if not cases:
+                continue
             self.kind = _kind(swept)
             self.setup(self.kind)
-            self.progress.note(f"sweep: {swept.operation_id}, {counted(len(swept.cases), 'body', 'bodies')}")
-            for batch in self.batches(swept):
+            self.progress.note(f"sweep: {swept.operation_id}, {counted(len(cases), 'body', 'bodies')}")
+            for batch in self.batches(swept, cases):
                 self.session.exchanges.clear()
                 # A read shows a batch went wrong: each of its cases again, alone, to name the one at fault.
                 if not self.send(batch, _kind(swept)) and len(batch) > 1:
@@ -221,17 +225,23 @@ class _Sweep:
         return self.result
 
 
+def _case_name(case: Case) -> str:
+    """What a shard deals: the constraint a case stands for (both its sides go to one shard)."""
+    return case.credits[0].id if case.credits else f"{case.operation_id}:{case.label}"
+
+
 def run_sweep(
-    session: Session, contract: Spec | None = None, progress: Progress | None = None
+    session: Session, contract: Spec | None = None, progress: Progress | None = None, shard: Shard = WHOLE
 ) -> SweepResult:
-    """Sweep every constraint of ``contract`` (default: the bundled spec) against the session's target."""
+    """Sweep every constraint of ``contract`` (default: the bundled spec) against the session's target;
+    of a shard, only the constraints it owns."""
     contract = contract or spec_module.bundled()
     try:
         sweep = _Sweep(session, contract, progress or Progress())
     except SweepError as error:
         return SweepResult(errors=[str(error)])
     try:
-        return sweep.sweep()
+        return sweep.sweep(shard)
     except ResetFailed as error:  # the server's DELETE or list is broken: no case starts clean
         sweep.result.violations.append(
             Violation("delete-removes", str(error), tuple(session.exchanges), "sweep:reset")
