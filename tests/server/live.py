@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from validator.server import ServerConfig, Storage, create_app
+from validator.server.ratelimit import RateLimit
 from validator.server.serve import open_store
 
 WRITER, READER = "writer-token", "reader-token"
@@ -38,13 +39,16 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    db: str = ":memory:", wrap: Callable[[ASGIApp], ASGIApp] | None = None
+    db: str = ":memory:",
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> Iterator[LiveServer]:
     """The reference server on a free loopback port (``db``: SQLite or a PostgreSQL URL); ``wrap`` may
-    put a broken layer around it."""
+    put a broken layer around it; ``rate_limit`` is ``serve --rate-limit``'s."""
     store = open_store(db)
     app: ASGIApp = create_app(
-        store, ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS, body_timeout=1.0)
+        store,
+        ServerConfig({WRITER: "writer", READER: "reader"}, PROJECTS, body_timeout=1.0, rate_limit=rate_limit),
     )
     if wrap is not None:
         app = wrap(app)

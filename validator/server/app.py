@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from validator.documents import DocumentError, decode
 from validator.json_reader import parse_json
 from validator.schema_errors import schema_errors
 from validator.schema_shapes import drop_undeclared
+from validator.server import ratelimit
 from validator.server.store import ProjectLimitReached, Storage, StoreError
 from validator.state import Project, StateError, stored_fields
 
@@ -66,6 +68,8 @@ class ServerConfig:
     #: Projects on demand: any well-formed key is a project, empty on first use, up to this many
     #: beside ``projects``. None: only ``projects`` exist.
     max_projects: int | None = None
+    #: ``serve --rate-limit``: each token's requests a second (429 beyond). None: no limit.
+    rate_limit: ratelimit.RateLimit | None = None
 
 
 def _json(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
@@ -98,6 +102,14 @@ def _role(config: ServerConfig, presented: str | None) -> Role:
     if found is None:
         raise HTTPError(401, "Invalid access token")
     return found
+
+
+def _limit(request: Request) -> None:
+    """The contract's ``rate-limited`` rule: right after the token check, before any other."""
+    limiter: ratelimit.Limiter | None = request.app.state.limiter
+    wait = limiter.wait(request.headers["authorization"]) if limiter is not None else 0.0
+    if wait:
+        raise HTTPError(429, ratelimit.MESSAGE, ratelimit.headers(wait, time.time()))
 
 
 def _integral(value: Any) -> Any:
@@ -138,6 +150,7 @@ class _Endpoint:
     async def _answer(self, request: Request) -> Response:
         config: ServerConfig = request.app.state.config
         role = _role(config, request.headers.get("authorization"))
+        _limit(request)
         if request.headers.get("ld-api-version") != "beta":
             raise HTTPError(403, BETA_MESSAGE)
         method = "GET" if request.method == "HEAD" else request.method
@@ -342,4 +355,5 @@ def create_app(
     app.state.store = store
     app.state.config = config
     app.state.spec = contract
+    app.state.limiter = ratelimit.Limiter(config.rate_limit) if config.rate_limit else None
     return app

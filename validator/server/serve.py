@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from validator.server.app import Role, ServerConfig, create_app
+from validator.server.ratelimit import parse_rate
 from validator.server.store import Storage, Store, is_postgres, redact
 
 #: Tokens may come from the environment: argv is visible to other users of the machine.
@@ -45,6 +46,8 @@ class ServeOptions:
     workers: int = 1
     #: Projects on demand: at most this many, beside ``projects``. None: only ``projects`` exist.
     max_projects: int | None = None
+    #: ``--rate-limit``: each token's requests a second, as ``20/s`` (see ``ratelimit``). None: no limit.
+    rate_limit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class _Resolved:
     projects: list[str]
     max_projects: int | None
     connections: int = field(default=8)
+    rate_limit: str | None = None
 
 
 def _split(value: str | None) -> list[str]:
@@ -83,6 +87,13 @@ def usage_problem(options: ServeOptions) -> str | None:
             "--workers above 1 needs a database file or PostgreSQL: each worker would have"
             " its own in-memory database"
         )
+    if options.workers > 1 and options.rate_limit:
+        return "--rate-limit needs --workers 1: each worker process would keep its own count"
+    if options.rate_limit:
+        try:
+            parse_rate(options.rate_limit)
+        except ValueError as error:
+            return f"--rate-limit: {error}"
     return None
 
 
@@ -103,6 +114,9 @@ def banner(options: ServeOptions, generated: str | None, projects: Iterable[str]
         lines.append(f"projects: {', '.join(shown)}, and up to {options.max_projects} more on demand")
     else:
         lines.append(f"projects: {', '.join(shown)}")
+    if options.rate_limit:
+        limit = parse_rate(options.rate_limit)
+        lines.append(f"rate limit: {limit} per token, burst {limit.burst} (429 beyond)")
     if generated:
         lines.append(f"generated writer token: {generated}")
     lines += [
@@ -123,7 +137,12 @@ def open_store(db: str, *, durable: bool = False, connections: int = 8) -> Stora
 
 
 def _app(resolved: _Resolved, store: Storage) -> Starlette:
-    config = ServerConfig(resolved.tokens, frozenset(resolved.projects), max_projects=resolved.max_projects)
+    config = ServerConfig(
+        resolved.tokens,
+        frozenset(resolved.projects),
+        max_projects=resolved.max_projects,
+        rate_limit=parse_rate(resolved.rate_limit) if resolved.rate_limit else None,
+    )
     return create_app(store, config, close_store=True)
 
 
@@ -159,7 +178,9 @@ def prepare(options: ServeOptions) -> Prepared:
     """Open the database (StoreError if it cannot be used) and bind the port (OSError if busy)."""
     tokens, generated = resolve_tokens(options, dict(os.environ))
     projects = list(dict.fromkeys(options.projects or ["default"]))
-    resolved = _Resolved(options.db, options.durable, tokens, projects, options.max_projects)
+    resolved = _Resolved(
+        options.db, options.durable, tokens, projects, options.max_projects, rate_limit=options.rate_limit
+    )
     store = open_store(options.db, durable=options.durable)  # made and checked once, here, for every worker
     if options.workers > 1:
         store.close()
