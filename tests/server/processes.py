@@ -25,8 +25,9 @@ from validator.server.serve import READER_TOKENS_VARIABLE, TOKENS_VARIABLE
 HEADERS = {"Authorization": WRITER, "LD-API-Version": "beta"}
 START_SECONDS = 20.0
 REQUEST_SECONDS = 10.0
-#: Connections opened, at most, to find every worker of a server (the kernel picks the worker).
-CONNECTION_ATTEMPTS = 60
+#: Connections opened, at most, 50 ms apart, to find every worker of a server: the kernel picks the
+#: worker, and a worker still starting accepts nothing.
+CONNECTION_ATTEMPTS = 400
 
 
 @dataclass
@@ -139,6 +140,7 @@ def one_connection_per_worker(server: ServerProcess, workers: int) -> Iterator[d
             assert isinstance(pid, int)
             if pid in found:
                 connection.close()
+                time.sleep(0.05)
             else:
                 found[pid] = connection
             if len(found) == workers:
