@@ -1,10 +1,11 @@
 """Benchmark: the reference server against Prism's mock, requests per second and latency on loopback.
 
     .venv/bin/python bench/server_speed.py [--requests 20000] [--seconds 10] [--clients 1,32]
+        [--mixes write,read] [--pg-workers 1,2,4] [--skip null|reference|prism|postgres]
 
-Both servers get the same closed-loop load at each level of concurrency; they
+Every server gets the same closed-loop load at each level of concurrency; they
 run side by side and take turns, so a slow spell of the machine does not land
-on one of them only. Every client keeps one keep-alive connection and loops over
+on one of them only. In the write mix every client keeps one keep-alive connection and loops over
 
     create a policy with a new key (201), get it (200), update it (200),
     and every --order-every-th iteration order all the keys it created (200),
@@ -20,9 +21,17 @@ whichever comes first; a short warm-up before it (a tenth of the requests, at
 most a quarter of the seconds) is not measured. Latency is from the first byte
 written to the last byte read; p50 and p99 are nearest-rank over every request.
 
+In the read mix each client first creates 10 policies in a project of its own
+(not measured), then loops over listing that project (200) and getting one of
+its policies (200).
+
 The reference server runs as ``release-policy serve`` on a SQLite file in a
 temporary directory (WAL, so every write is committed before it is answered;
---durable syncs every commit too). Prism (``@stoplight/prism-cli@5``) is
+--durable syncs every commit too), and on PostgreSQL with each of --pg-workers
+(``--workers N``, a database of its own each) in a cluster of Debian's
+PostgreSQL that the script starts in a temporary directory the way the tests do
+(``tests/server/postgres.py``: fsync off, so a commit survives the kill of a
+process, not a power loss, as with SQLite without --durable). Prism (``@stoplight/prism-cli@5``) is
 installed by ``npm install --prefix`` into a cache directory outside the
 repository and runs as ``prism mock spec/release-policies.yaml``, with its
 per-request logging turned down to warnings (--prism-log info restores it): it
@@ -49,7 +58,8 @@ the same load against a null HTTP server (a process of its own too) that
 frames requests and answers a fixed body. The CPU columns are the server's and
 the generator's CPU time over the measured window as a share of one core
 (Linux /proc, the server's child processes included; near 100% for a Python
-server means its event loop was the bottleneck).
+server means its event loop was the bottleneck); the database CPU is
+PostgreSQL's (the postmaster and its backends).
 """
 
 from __future__ import annotations
@@ -68,7 +78,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
@@ -79,7 +89,9 @@ PRISM_PACKAGE = "@stoplight/prism-cli@5"
 PATH = "/api/v2/projects/{project}/release-policies"
 READY_TIMEOUT = 90.0
 #: Expected status of each kind of request in the mix.
-EXPECTED = {"create": 201, "get": 200, "update": 200, "order": 200}
+EXPECTED = {"create": 201, "get": 200, "update": 200, "order": 200, "list": 200}
+#: Policies each client of the read mix creates (unmeasured) before it reads them.
+READ_POLICIES = 10
 
 
 # --------------------------------------------------------------------------- the load generator
@@ -97,7 +109,9 @@ class Plan(TypedDict):
     warmup_seconds: float
     order_every: int
     policies_per_project: int
+    mix: str  # "write" (create/get/update/order) or "read" (list and get)
     server_pids: list[int]
+    database_pids: list[int]  # PostgreSQL's postmaster (its backends are its children), if any
 
 
 class Result(TypedDict):
@@ -113,6 +127,7 @@ class Result(TypedDict):
     gets_echoing_key: int
     loadgen_cpu: float
     server_cpu: float | None
+    database_cpu: float | None
 
 
 def create_body(key: str, iteration: int) -> bytes:
@@ -272,6 +287,15 @@ class Client:
                 tally.gets_echoing_key += echo in body
         return True
 
+    async def prepare(self) -> None:
+        """For the read mix: the policies it reads, created before any request is counted."""
+        if self.plan["mix"] == "read":
+            base = PATH.format(project=self.projects[0])
+            for number in range(READ_POLICIES):
+                key = f"{self.name}-{number}"
+                await self.connection.request(self.raw("POST", base, create_body(key, number)))
+                self.keys.append(key)
+
     async def run(self, budget: int, until: float) -> None:
         """Go on with the mix until ``budget`` requests are sent or the clock passes ``until``."""
         self.budget, self.until = budget, until
@@ -279,6 +303,8 @@ class Client:
             pass
 
     async def iteration(self) -> bool:
+        if self.plan["mix"] == "read":
+            return await self.read()
         if self.generation >= len(self.projects):
             return False  # out of fresh projects: the parent sized them so this cannot happen
         number = self.iteration_number
@@ -302,6 +328,15 @@ class Client:
             self.generation += 1
             self.keys = []
         return True
+
+    async def read(self) -> bool:
+        """List the project, then get one of its policies."""
+        base = PATH.format(project=self.projects[0])
+        key = self.keys[self.iteration_number % len(self.keys)]
+        self.iteration_number += 1
+        if not await self.call("list", self.raw("GET", base, None)):
+            return False
+        return await self.call("get", self.raw("GET", f"{base}/{key}", None), f'"key":"{key}"'.encode())
 
 
 def _cpu_seconds(pids: Sequence[int]) -> float | None:
@@ -348,20 +383,26 @@ async def _drive(plan: Plan) -> Result:
             tally.transport_errors += 1
         return time.perf_counter()
 
+    await asyncio.gather(*(client.prepare() for client in clients))
     await phase(plan["warmup_requests"], plan["warmup_seconds"])
     tally.measuring = True
     server_before = _cpu_seconds(plan["server_pids"])
+    database_before = _cpu_seconds(plan["database_pids"])
     cpu_before = time.process_time()
     started = time.perf_counter()
     ended = await phase(plan["requests"], plan["seconds"])
     loadgen_cpu = time.process_time() - cpu_before
     server_after = _cpu_seconds(plan["server_pids"])
+    database_after = _cpu_seconds(plan["database_pids"])
     for client in clients:
         client.connection.close()
     elapsed = ended - started
     server_cpu = None
     if server_before is not None and server_after is not None:
         server_cpu = (server_after - server_before) / elapsed
+    database_cpu = None
+    if database_before is not None and database_after is not None:
+        database_cpu = (database_after - database_before) / elapsed
     return Result(
         requests=len(tally.latencies) + tally.transport_errors,
         elapsed=elapsed,
@@ -373,6 +414,7 @@ async def _drive(plan: Plan) -> Result:
         gets_echoing_key=tally.gets_echoing_key,
         loadgen_cpu=loadgen_cpu / elapsed,
         server_cpu=server_cpu,
+        database_cpu=database_cpu,
     )
 
 
@@ -515,31 +557,46 @@ def install_prism(directory: Path) -> Path:
 @dataclass
 class Row:
     server: str
+    mix: str
     clients: int
     result: Result
 
 
-def project_names(clients: int, generations: int) -> list[list[str]]:
+@dataclass(frozen=True)
+class Server:
+    """A server to measure: its name, command line and port, and the database processes it uses."""
+
+    name: str
+    argv: list[str]
+    port: int
+    database_pids: list[int] = field(default_factory=list)
+
+
+def project_names(mix: str, clients: int, generations: int) -> list[list[str]]:
     """Per client, its projects; distinct between levels, so each level starts on empty projects."""
-    return [[f"b{clients}-c{client}-g{g}" for g in range(generations)] for client in range(clients)]
+    return [[f"{mix[0]}{clients}-c{client}-g{g}" for g in range(generations)] for client in range(clients)]
 
 
-def plan_for(args: argparse.Namespace, clients: int, port: int, token: str, pids: list[int]) -> Plan:
+def plan_for(
+    args: argparse.Namespace, mix: str, clients: int, server: Server, *, token: str, pids: list[int]
+) -> Plan:
     warmup = max(args.requests // 10, 20 * clients)
     per_client = math.ceil(args.requests / clients) + math.ceil(warmup / clients)
-    # every iteration creates exactly one policy in at least three requests
-    generations = math.ceil(per_client / 3 / args.policies_per_project) + 1
+    # every iteration creates exactly one policy in at least three requests; the read mix needs one project
+    generations = math.ceil(per_client / 3 / args.policies_per_project) + 1 if mix == "write" else 1
     return Plan(
-        port=port,
+        port=server.port,
         token=token,
-        projects=project_names(clients, generations),
+        projects=project_names(mix, clients, generations),
         requests=args.requests,
         seconds=args.seconds,
         warmup_requests=warmup,
         warmup_seconds=args.seconds / 4,
         order_every=args.order_every,
         policies_per_project=args.policies_per_project,
+        mix=mix,
         server_pids=pids,
+        database_pids=server.database_pids,
     )
 
 
@@ -563,22 +620,26 @@ def percentile(values: Sequence[float], share: float) -> float:
     return values[max(0, math.ceil(share * len(values)) - 1)]
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 def table(rows: Sequence[Row]) -> str:
     header = (
-        "| server | clients | requests | rps | p50 ms | p99 ms | errors | GET echoes key"
-        " | server CPU | loadgen CPU |"
+        "| server | mix | clients | requests | rps | p50 ms | p99 ms | errors | GET echoes key"
+        " | server CPU | database CPU | loadgen CPU |"
     )
-    lines = [header, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    lines = [header, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for row in rows:
         result = row.result
         latencies = sorted(result["latencies_ms"])
         rps = result["requests"] / result["elapsed"] if result["elapsed"] else math.nan
         echo = f"{result['gets_echoing_key'] / result['gets']:.0%}" if result["gets"] else "-"
-        server_cpu = "n/a" if result["server_cpu"] is None else f"{result['server_cpu']:.0%}"
         lines.append(
-            f"| {row.server} | {row.clients} | {result['requests']} | {rps:,.0f}"
+            f"| {row.server} | {row.mix} | {row.clients} | {result['requests']} | {rps:,.0f}"
             f" | {percentile(latencies, 0.50):.2f} | {percentile(latencies, 0.99):.2f}"
-            f" | {result['errors']} | {echo} | {server_cpu} | {result['loadgen_cpu']:.0%} |"
+            f" | {result['errors']} | {echo} | {_share(result['server_cpu'])}"
+            f" | {_share(result['database_cpu'])} | {result['loadgen_cpu']:.0%} |"
         )
     return "\n".join(lines)
 
@@ -589,7 +650,7 @@ def statuses(rows: Sequence[Row]) -> str:
         counts = ", ".join(f"{name}: {count}" for name, count in sorted(row.result["statuses"].items()))
         transport = row.result["transport_errors"]
         extra = f", transport errors: {transport}" if transport else ""
-        lines.append(f"- {row.server}, {row.clients} clients: {counts}{extra}")
+        lines.append(f"- {row.server}, {row.mix}, {row.clients} clients: {counts}{extra}")
     return "\n".join(lines)
 
 
@@ -617,8 +678,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--skip",
         action="append",
         default=[],
-        choices=["null", "reference", "prism"],
-        help="leave a server out (repeatable); --skip prism needs no npm",
+        choices=["null", "reference", "prism", "postgres"],
+        help="leave a server out (repeatable); --skip prism needs no npm, --skip postgres no PostgreSQL",
+    )
+    parser.add_argument("--mixes", default="write,read", help="load mixes, comma-separated (write,read)")
+    parser.add_argument(
+        "--pg-workers",
+        default="1,2,4",
+        help="worker counts of the PostgreSQL server, comma-separated (1,2,4)",
     )
     parser.add_argument("--load-plan", help=argparse.SUPPRESS)
     parser.add_argument("--null-port", help=argparse.SUPPRESS)
@@ -635,23 +702,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.null_port:
         return null_main(args.null_port)
     levels = [int(level) for level in args.clients.split(",")]
+    mixes = args.mixes.split(",")
     token = secrets.token_urlsafe(16)
     env = {**os.environ, "RELEASE_POLICY_TOKENS": token}
     prism = None if "prism" in args.skip else install_prism(args.prism_dir)
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="rpv-bench-") as scratch:
-        servers = server_commands(args, levels, token, prism, Path(scratch))
+    with tempfile.TemporaryDirectory(prefix="rpv-bench-") as scratch, contextlib.ExitStack() as stack:
+        database = None if "postgres" in args.skip else stack.enter_context(postgres_cluster())
+        servers = server_commands(args, (mixes, levels), token, (prism, database), Path(scratch))
         # All servers run at once (idle ones cost nothing) and take turns at each level, so a
         # slow spell of the machine hits both sides of the comparison rather than one.
-        with contextlib.ExitStack() as stack:
-            pids = [
-                stack.enter_context(running(argv, name, port, token, env)) for name, argv, port in servers
-            ]
+        pids = [stack.enter_context(running(each.argv, each.name, each.port, token, env)) for each in servers]
+        for mix in mixes:
             for clients in levels:
-                for (name, _, port), pid in zip(servers, pids, strict=True):
-                    print(f"{name}, {clients} clients ...", file=sys.stderr)
-                    rows.append(Row(name, clients, load(plan_for(args, clients, port, token, [pid]))))
-    rows.sort(key=lambda row: ([name for name, _, _ in servers].index(row.server), row.clients))
+                for server, pid in zip(servers, pids, strict=True):
+                    print(f"{server.name}, {mix}, {clients} clients ...", file=sys.stderr)
+                    plan = plan_for(args, mix, clients, server, token=token, pids=[pid])
+                    rows.append(Row(server.name, mix, clients, load(plan)))
+    names = [server.name for server in servers]
+    rows.sort(key=lambda row: (mixes.index(row.mix), names.index(row.server), row.clients))
     print(table(rows))
     print()
     print("Status codes (measured requests):")
@@ -659,36 +728,77 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Database:
+    """The benchmark's PostgreSQL cluster: how to reach it, how to add a database, its postmaster."""
+
+    url: str
+    create: Callable[[str], None]
+    postmaster: int
+
+    def database_url(self, name: str) -> str:
+        self.create(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[Database]:
+    """A cluster of Debian's PostgreSQL in a temporary directory, as the tests start it (fsync off, so
+    it commits as SQLite does without --durable: durable against a kill, not against power loss)."""
+    sys.path.insert(0, str(REPOSITORY))
+    from tests.server.postgres import cluster
+
+    with cluster() as running:
+        postmaster = int((running.directory / "data" / "postmaster.pid").read_text().split()[0])
+        yield Database(running.url, running.sql, postmaster)
+
+
 def server_commands(
-    args: argparse.Namespace, levels: Sequence[int], token: str, prism: Path | None, scratch: Path
-) -> list[tuple[str, list[str], int]]:
-    """Name, command line and port of each server to measure."""
+    args: argparse.Namespace,
+    loads: tuple[Sequence[str], Sequence[int]],
+    token: str,
+    others: tuple[Path | None, Database | None],
+    scratch: Path,
+) -> list[Server]:
+    """Each server to measure."""
+    prism, database = others
     servers = []
     if "null" not in args.skip:
         port = free_port()
         servers.append(
-            (
-                "null (calibration)",
-                [sys.executable, str(Path(__file__).resolve()), "--null-port", str(port)],
-                port,
-            )
+            Server("null (calibration)", [sys.executable, __file__, "--null-port", str(port)], port)
         )
-    if "reference" not in args.skip:
-        port = free_port()
-        projects = ["ready"]
-        for clients in levels:
-            plan = plan_for(args, clients, port, token, [])
+    projects = ["ready"]
+    for mix in loads[0]:
+        for clients in loads[1]:
+            plan = plan_for(args, mix, clients, Server("", [], 0), token=token, pids=[])
             projects += [name for names in plan["projects"] for name in names]
+
+    def reference(name: str, db: str, *options: str, database_pids: Sequence[int] = ()) -> Server:
+        port = free_port()
         argv = [sys.executable, "-m", "validator", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        argv += ["--db", str(scratch / "bench.db")]
+        argv += ["--db", db, *options]
         argv += [option for project in projects for option in ("--project", project)]
-        argv += ["--durable"] if args.durable else []
-        servers.append(("reference" + (" (durable)" if args.durable else ""), argv, port))
+        return Server(name, argv, port, list(database_pids))
+
+    if "reference" not in args.skip:
+        durable = ["--durable"] if args.durable else []
+        name = "reference SQLite" + (" (durable)" if args.durable else "")
+        servers.append(reference(name, str(scratch / "bench.db"), *durable))
+    if database is not None:
+        for workers in (int(count) for count in args.pg_workers.split(",")):
+            db = database.database_url(f"bench_w{workers}")
+            pids = [database.postmaster]
+            servers.append(
+                reference(
+                    f"reference PostgreSQL, {workers} w", db, "--workers", str(workers), database_pids=pids
+                )
+            )
     if prism is not None:
         port = free_port()
         argv = [str(prism), "mock", "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--verboseLevel", args.prism_log, str(SPEC)]
-        servers.append(("prism", argv, port))
+        servers.append(Server("prism", argv, port))
     return servers
 
 
