@@ -24,6 +24,7 @@ from schemathesis.engine import events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.engine.run import PhaseName
 
+from validator.fuzz.pacing import Gate, RunStopped
 from validator.fuzz.target import Exchange
 
 #: The phases that send test cases (probing and schema analysis only prepare the run).
@@ -88,10 +89,18 @@ Before = Callable[[Call], Any]
 After = Callable[[Call, int], None]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Hooks:
     before: Before
     after: After
+    #: The fuzzer's gate: every request Schemathesis sends, and every resend after a 429, passes it.
+    gate: Gate
+    #: Why the run had to stop (the budget, a server ignoring its 429s), raised once the engine is done.
+    stopped: RunStopped | None = None
+
+
+class _Halted(Exception):  # an Exception: Schemathesis ends the case on one, not the run
+    """The case cannot be sent: the run is stopping."""
 
 
 #: The hooks of the runs under way, by the id of the run's schema (Schemathesis' registry is global).
@@ -119,13 +128,38 @@ def _call(case: schemathesis.Case[Any]) -> Call:
 
 
 @schemathesis.hook
-def before_call(ctx: Any, case: schemathesis.Case[Any], **kwargs: Any) -> None:
+def before_call(ctx: Any, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
     hooks = _RUNS.get(id(case.operation.schema))
     if hooks is None:
         return  # a case of another schema (a user's suite may run Schemathesis in this process too)
     body = hooks.before(_call(case))
     if body is not _KEEP:
         case.body = body
+    _through_gate(hooks, hooks.gate.admit)
+    # requests calls a response hook before anyone sees the answer: a 429 is waited out and resent
+    # there, so Schemathesis never judges one (its own `rate-limit: auto` knows only Retry-After).
+    kwargs["hooks"] = {"response": [functools.partial(_until_not_limited, hooks)]}
+
+
+def _through_gate(hooks: _Hooks, step: Callable[[], None]) -> None:
+    if hooks.stopped is not None:
+        raise _Halted(str(hooks.stopped))
+    try:
+        step()
+    except RunStopped as stop:
+        hooks.stopped = stop
+        raise _Halted(str(stop)) from None
+
+
+def _until_not_limited(hooks: _Hooks, response: Any, **send: Any) -> Any:
+    in_a_row = 0
+    while response.status_code == 429:
+        in_a_row += 1
+        response.content  # noqa: B018 - read it all, so its connection goes back to the pool
+        _through_gate(hooks, functools.partial(hooks.gate.limited_wait, response.headers.items(), in_a_row))
+        _through_gate(hooks, hooks.gate.admit)
+        response = response.connection.send(response.request, **send)
+    return response
 
 
 @schemathesis.hook
@@ -219,14 +253,20 @@ class Run:
     """One engine run over an OpenAPI document, as a stream of this module's events."""
 
     def __init__(
-        self, document: Mapping[str, Any], config: dict[str, Any], before: Before, after: After
+        self,
+        document: Mapping[str, Any],
+        config: dict[str, Any],
+        before: Before,
+        after: After,
+        gate: Gate | None = None,
     ) -> None:
         # Schemathesis changes the document it is given; the caller's may be shared by the process.
         schema = schemathesis.openapi.from_dict(
             copy.deepcopy(dict(document)), config=SchemathesisConfig.from_dict(config)
         )
         self._id = id(schema)
-        _RUNS[self._id] = _Hooks(before, after)
+        self._hooks = _Hooks(before, after, gate or Gate())
+        _RUNS[self._id] = self._hooks
         self._stream = from_schema(schema).execute()
 
     def __iter__(self) -> Iterator[Event]:
@@ -239,6 +279,8 @@ class Run:
         )
         try:
             for raw in self._stream:
+                if self._hooks.stopped is not None:
+                    break  # the budget is spent (or the server ignores its 429s): nothing more is sent
                 yield from died
                 died.clear()
                 event = _event(raw)
@@ -248,6 +290,8 @@ class Run:
         finally:
             self.stop()
             threading.excepthook = previous_hook
+        if self._hooks.stopped is not None:
+            raise self._hooks.stopped
 
     def stop(self) -> None:
         self._stream.stop()

@@ -20,6 +20,7 @@ import httpx
 
 from validator import spec as spec_module
 from validator.fuzz.coverage import Tally
+from validator.fuzz.pacing import Gate
 
 #: The collection's path, from the spec, with ``{project}`` to format.
 BASE = spec_module.bundled().base_path.replace("{projectKey}", "{project}")
@@ -111,6 +112,8 @@ class Session:
     tally: Tally = field(default_factory=Tally)
     #: Answers over the read cap so far.
     oversized: int = 0
+    #: Paces every request, holds the budget, waits out 429s (shared with Schemathesis' phases).
+    gate: Gate = field(default_factory=Gate)
     #: One pooled client: a new connection per request would make a search several times slower.
     #: Redirects are not followed: the contract has none, so a 3xx is a wrong status to report.
     client: httpx.Client = field(init=False, repr=False)
@@ -156,7 +159,7 @@ class Session:
         if json_body is not None:
             content = json.dumps(json_body).encode()
             sent.setdefault("Content-Type", "application/json")
-        answer = self._send(method, url, sent, content)
+        answer = self._send_until_not_limited(method, url, sent, content)
         exchange = Exchange(
             method, url, tuple(sent.items()), content, answer.status,
             answer.headers, answer.body, answer.problem,
@@ -165,6 +168,21 @@ class Session:
         self.tally.answer(method, url, exchange.status)
         self.oversized += answer.problem == TOO_LARGE
         return exchange
+
+    def _send_until_not_limited(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+    ) -> _Answer:
+        """The answer that is not a 429: the contract's client waits as told and sends the same request
+        again, so no source ever sees one (and the oracle's model never moves for one)."""
+        in_a_row = 0
+        while True:
+            self.gate.admit()
+            answer = self._send(method, url, headers, content)
+            if answer.status != 429:
+                return answer
+            self.tally.answer(method, url, 429)
+            in_a_row += 1
+            self.gate.limited_wait(answer.headers, in_a_row)
 
     def _send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> _Answer:
         status, timeout = 0, self.target.timeout
