@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,7 +164,7 @@ def _fuzz(args: argparse.Namespace) -> int:
             seed=args.seed, max_time=args.max_time, max_examples=args.max_examples, timeout=args.timeout,
             workers=args.workers, reset=args.reset, report=args.report, report_dir=args.report_dir,
             require_coverage=args.require_coverage, shard=args.shard, failures=args.failures,
-            summary=args.summary,
+            summary=args.summary, rate_limit=args.rate_limit, max_requests=args.max_requests,
         )  # fmt: skip
         plan = command.plan(request, dict(os.environ))
         if args.merge:
@@ -178,16 +179,36 @@ def _fuzz(args: argparse.Namespace) -> int:
         _emit(outcome.summary)
         return _fuzz_exit(outcome.result, plan.require_coverage and command.uncovered(outcome.result))
     from validator.cli_progress import FuzzDisplay
+    from validator.fuzz.pacing import RunStopped
 
+    # SIGTERM (a CI job cancelled) ends the run as Ctrl-C does: the project is emptied on the way out.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with FuzzDisplay(sys.stderr) as display:
             outcome = command.execute(plan, display.progress)
     except command.TargetError as error:
         raise UsageError(str(error)) from None
+    except RunStopped as stop:
+        raise UsageError(f"the run stopped (its project emptied): {stop}") from None
     except OSError as error:
         raise UsageError(f"cannot write the reports: {error.strerror or error}") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _emit(outcome.summary)
     return _fuzz_exit(outcome.result, plan.require_coverage and command.uncovered(outcome.result))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _per_second(text: str) -> float:
+    from validator.server.ratelimit import parse_rate
+
+    try:
+        return parse_rate(text).per_second
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _fuzz_exit(result: FuzzResult, incomplete: bool) -> int:
@@ -349,6 +370,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="a fixed amount of work (N oracle sequences, N examples per Schemathesis phase): the same"
         " requests for the same seed on any machine; --max-time is then only a safety limit",
+    )
+    fuzz.add_argument(
+        "--rate-limit",
+        type=_per_second,
+        metavar="N/s",
+        help="send at most N requests a second, from every source (default: as fast as answers come)",
+    )
+    fuzz.add_argument(
+        "--max-requests",
+        type=_positive,
+        metavar="N",
+        help="send at most N requests in all, cleanup included; the run stops (exit 2) when they are spent",
     )
     fuzz.add_argument(
         "--require-coverage",

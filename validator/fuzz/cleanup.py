@@ -14,12 +14,18 @@ from validator.fuzz.target import Session
 
 
 @contextlib.contextmanager
-def always(session: Session, empty: Callable[[Session], object]) -> Iterator[None]:
-    """Run ``empty`` if the block ends by any exception, then let the exception go on."""
+def always(session: Session, empty: Callable[[Session], object]) -> Iterator[Callable[[], None]]:
+    """Run ``empty`` if the block ends by any exception once armed, then let the exception go on.
+
+    The block arms it (calls what it yields) once the preflight found the project empty: before that,
+    what the project holds is not the run's, and a refused run must leave it alone.
+    """
+    armed: list[bool] = []
     try:
-        yield
+        yield lambda: armed.append(True)
     except BaseException:
-        session.gate.cleaning = True
-        with contextlib.suppress(Exception):  # the cleanup's own failure must not hide why the run ended
-            empty(session)
+        if armed:
+            session.gate.cleaning = True
+            with contextlib.suppress(Exception):  # the cleanup's failure must not hide why the run ended
+                empty(session)
         raise

@@ -15,6 +15,7 @@ from pathlib import Path
 from validator.fuzz.failures import StoreError, open_store
 from validator.fuzz.local import LocalServerError, reference_server
 from validator.fuzz.merge import ReportError, merge, read
+from validator.fuzz.pacing import Pace
 from validator.fuzz.progress import Progress
 from validator.fuzz.reports import REPORTS, write_reproductions
 from validator.fuzz.run import FuzzOptions, FuzzResult, TargetError, fuzz
@@ -56,6 +57,9 @@ class Request:
     failures: str | None = None
     #: A file to write the Markdown summary to (besides ``$GITHUB_STEP_SUMMARY``).
     summary: str | None = None
+    #: ``--rate-limit`` (requests a second) and ``--max-requests``: None, no limit.
+    rate_limit: float | None = None
+    max_requests: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,12 @@ def plan(args: Request, environment: Mapping[str, str]) -> Plan:
         raise ValueError("--shard needs --seed: every shard must split the same run")
     seed = args.seed if args.seed is not None else random.randrange(2**32)  # noqa: S311 - a seed to rerun, not a secret
     shard = parse_shard(args.shard) if args.shard is not None else WHOLE
+    if args.max_requests is not None and args.max_requests < 1:
+        raise ValueError("--max-requests must be at least 1")
     options = FuzzOptions(
-        seed=seed, max_time=args.max_time, workers=args.workers, reset=args.reset, shard=shard
-    )
+        seed=seed, max_time=args.max_time, workers=args.workers, reset=args.reset, shard=shard,
+        pace=Pace(args.rate_limit, args.max_requests),
+    )  # fmt: skip
     if args.max_examples is not None:
         # A fixed amount of work: the same requests for the same seed on any machine.
         options = replace(

@@ -17,6 +17,7 @@ from typing import Any
 
 from validator import spec as spec_module
 from validator.fuzz import schemathesis_adapter as engine
+from validator.fuzz.pacing import Gate
 from validator.fuzz.progress import Progress
 from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.target import BASE, Exchange, Target
@@ -210,6 +211,7 @@ def run_phases(
     workers: int = 1,
     progress: Progress | None = None,
     shard: Shard = WHOLE,
+    gate: Gate | None = None,
 ) -> PhasesResult:
     """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen.
 
@@ -223,7 +225,9 @@ def run_phases(
     stopped = interrupted = False
     for others, phases in _parts(shard):
         config = _config(target, seed, max_examples, max_time, workers, others=others)
-        run = engine.Run(spec_module.bundled().data, {**config, "phases": phases}, keys.before, keys.after)
+        run = engine.Run(
+            spec_module.bundled().data, {**config, "phases": phases}, keys.before, keys.after, gate
+        )
         for event in run:
             if isinstance(event, engine.PhaseChanged):
                 progress.enter(f"schemathesis {event.phase}", f"{event.phase}: {event.status}")

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from validator import spec as spec_module
 from validator.counts import counted
+from validator.fuzz import cleanup
 from validator.fuzz.coverage import Coverage
 from validator.fuzz.failures import Reproduction, again, forget, load, reproduction, save
 from validator.fuzz.fingerprint import fingerprint
 from validator.fuzz.oracle import ResetFailed, Run, run_oracle
+from validator.fuzz.pacing import Gate, Pace
 from validator.fuzz.probes import PROBES, run_probes
 from validator.fuzz.progress import Progress
 from validator.fuzz.shard import WHOLE, Shard
@@ -51,6 +53,8 @@ class FuzzOptions:
     reset: bool = False
     #: This runner's part of the work (``--shard I/N``).
     shard: Shard = WHOLE
+    #: ``--rate-limit`` and ``--max-requests``: every request of every source passes one gate.
+    pace: Pace = field(default_factory=Pace)
 
 
 @dataclass(frozen=True)
@@ -103,11 +107,13 @@ def fuzz(
     progress = progress or Progress()
     started = time.monotonic()
     progress.deadline = started + options.max_time
-    with Session(target, tally=progress.tally) as session:
+    gate = Gate(options.pace)
+    with Session(target, tally=progress.tally, gate=gate) as session, cleanup.always(session, _empty) as arm:
         preflight(session, reset=options.reset)
         errors = _empty(session)
         if errors:
             raise TargetError(errors[0])
+        arm()
         replayed = _replay(session, failures, progress) if failures is not None else []
         progress.enter(
             "sweep", "sweep: every constraint of every request schema, just inside and just outside"
@@ -156,7 +162,7 @@ def fuzz(
             phases = run_phases(
                 target, seed=options.seed, max_examples=options.phase_examples * options.shard.count,
                 max_time=None if options.fixed_work else left,
-                workers=options.workers, progress=progress, shard=options.shard,
+                workers=options.workers, progress=progress, shard=options.shard, gate=gate,
             )  # fmt: skip
         violations += phases.violations
         errors += phases.errors + _empty(session)
@@ -166,6 +172,7 @@ def fuzz(
         "oracle sequences": oracle.sequences,
         "oracle requests": oracle.requests,
         "schemathesis test cases": phases.test_cases,
+        **gate.stats(),
     }
     if not options.shard.whole:
         stats["shard"] = options.shard.index
