@@ -37,7 +37,7 @@ class Runner:
     def value(self, expression: str) -> str:
         context, _, rest = expression.partition(".")
         if context == "inputs":
-            return self.inputs[rest]
+            return str(self.inputs[rest])
         if context == "github":
             return {"action_path": str(ROOT), "run_id": "4242"}[rest]
         if context == "steps":
