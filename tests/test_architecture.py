@@ -45,6 +45,7 @@ LAYERS = {
     "fuzz.target": 4,
     "fuzz.pacing": 4,
     "fuzz.cleanup": 4,
+    "fuzz.drift": 4,
     "fuzz.probes": 4,
     "fuzz.violation": 4,
     "fuzz.phases": 4,

@@ -165,6 +165,7 @@ def _fuzz(args: argparse.Namespace) -> int:
             workers=args.workers, reset=args.reset, report=args.report, report_dir=args.report_dir,
             require_coverage=args.require_coverage, shard=args.shard, failures=args.failures,
             summary=args.summary, rate_limit=args.rate_limit, max_requests=args.max_requests,
+            profile=args.profile, only=args.only,
         )  # fmt: skip
         plan = command.plan(request, dict(os.environ))
         if args.merge:
@@ -371,6 +372,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fixed amount of work (N oracle sequences, N examples per Schemathesis phase): the same"
         " requests for the same seed on any machine; --max-time is then only a safety limit",
     )
+    _add_pacing(fuzz)
+    fuzz.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="exit 1 when a documented status, a swept constraint or a state rule was never exercised",
+    )
+    fuzz.set_defaults(handler=_fuzz)
+    return parser
+
+
+def _add_pacing(fuzz: argparse.ArgumentParser) -> None:
+    """How much, how fast and what a fuzz run sends: for real, shared and metered servers."""
     fuzz.add_argument(
         "--rate-limit",
         type=_per_second,
@@ -381,15 +394,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-requests",
         type=_positive,
         metavar="N",
-        help="send at most N requests in all, cleanup included; the run stops (exit 2) when they are spent",
+        help="send at most N requests in all, cleanup included; once they are spent the run cleans up and"
+        " reports what it found so far (exit 1 if anything, else 2)",
     )
     fuzz.add_argument(
-        "--require-coverage",
-        action="store_true",
-        help="exit 1 when a documented status, a swept constraint or a state rule was never exercised",
+        "--profile",
+        default="full",
+        metavar="NAME",
+        help="full (default), or gentle for shared and production-like servers: no burst of concurrent"
+        " writes, one oversized body, 5 requests a second unless --rate-limit says otherwise",
     )
-    fuzz.set_defaults(handler=_fuzz)
-    return parser
+    fuzz.add_argument(
+        "--only",
+        metavar="SOURCES",
+        help="run only these sources, comma-separated: sweep, tour, probes, oracle, schemathesis"
+        " (default: all)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from validator.fuzz.failures import StoreError, open_store
+from validator.fuzz.fingerprint import fingerprint
 from validator.fuzz.local import LocalServerError, reference_server
 from validator.fuzz.merge import ReportError, merge, read
 from validator.fuzz.pacing import Pace
 from validator.fuzz.progress import Progress
 from validator.fuzz.reports import REPORTS, write_reproductions
-from validator.fuzz.run import FuzzOptions, FuzzResult, TargetError, fuzz
+from validator.fuzz.run import SOURCES, FuzzOptions, FuzzResult, TargetError, fuzz
 from validator.fuzz.shard import WHOLE
 from validator.fuzz.shard import parse as parse_shard
 from validator.fuzz.summary import markdown
@@ -27,6 +28,9 @@ from validator.fuzz.target import Target
 TOKEN_VARIABLE, READER_TOKEN_VARIABLE = "RELEASE_POLICY_TOKEN", "RELEASE_POLICY_READER_TOKEN"
 #: GitHub Actions' job summary: Markdown appended to this file is shown on the run's page.
 STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+#: ``--profile``s: ``gentle`` for shared and production-like servers (its rate unless --rate-limit says).
+PROFILES = ("full", "gentle")
+GENTLE_RATE = 5.0
 
 __all__ = [
     "Outcome", "Plan", "Progress", "Request", "TargetError", "execute", "merge_reports", "plan", "uncovered",
@@ -60,6 +64,9 @@ class Request:
     #: ``--rate-limit`` (requests a second) and ``--max-requests``: None, no limit.
     rate_limit: float | None = None
     max_requests: int | None = None
+    profile: str = "full"
+    #: ``--only``: the sources to run, comma-separated (None: all).
+    only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +105,13 @@ def plan(args: Request, environment: Mapping[str, str]) -> Plan:
     shard = parse_shard(args.shard) if args.shard is not None else WHOLE
     if args.max_requests is not None and args.max_requests < 1:
         raise ValueError("--max-requests must be at least 1")
+    if args.profile not in PROFILES:
+        raise ValueError(f"unknown profile {args.profile!r}; choose from {', '.join(PROFILES)}")
+    gentle = args.profile == "gentle"
+    rate = GENTLE_RATE if gentle and args.rate_limit is None else args.rate_limit
     options = FuzzOptions(
         seed=seed, max_time=args.max_time, workers=args.workers, reset=args.reset, shard=shard,
-        pace=Pace(args.rate_limit, args.max_requests),
+        pace=Pace(rate, args.max_requests, gentle=gentle), sources=_sources(args.only),
     )  # fmt: skip
     if args.max_examples is not None:
         # A fixed amount of work: the same requests for the same seed on any machine.
@@ -123,6 +134,16 @@ def plan(args: Request, environment: Mapping[str, str]) -> Plan:
         target, options, reports, Path(args.report_dir), args.require_coverage, args.failures,
         summaries(args.summary, environment),
     )  # fmt: skip
+
+
+def _sources(only: str | None) -> frozenset[str]:
+    if only is None:
+        return frozenset(SOURCES)
+    chosen = frozenset(name.strip() for name in only.split(",") if name.strip())
+    unknown = sorted(chosen - set(SOURCES))
+    if unknown or not chosen:
+        raise ValueError(f"--only takes sources from {', '.join(SOURCES)}, not {only!r}")
+    return chosen
 
 
 def summaries(summary: str | None, environment: Mapping[str, str]) -> tuple[Path, ...]:
@@ -211,9 +232,11 @@ def summary(result: FuzzResult, plan: Plan, of: str, written: list[Path]) -> str
     stats = ", ".join(f"{value:g} {name}" for name, value in result.stats.items())
     lines = [f"release-policy fuzz of {of}: {stats}"]
     for violation in result.violations:
+        changed = result.drift.get(fingerprint(violation))
+        lines += ["", f"{'DRIFT' if changed else 'VIOLATION'} {violation.check}: {violation.message}"]
+        if changed:
+            lines.append(f"  the server changed, the spec does not know it: {changed}")
         lines += [
-            "",
-            f"VIOLATION {violation.check}: {violation.message}",
             f"  rule {violation.rule}: {violation.words}",
             f"  shown by {len(violation.exchanges)} request(s)",
         ]
@@ -226,6 +249,8 @@ def summary(result: FuzzResult, plan: Plan, of: str, written: list[Path]) -> str
     if written:
         lines += ["", f"reports in {plan.report_dir}/: " + ", ".join(path.name for path in written)]
     verdict = f"{len(result.violations)} violation(s)" if result.violations else "no violation"
+    if result.drift:
+        verdict += f", {len(result.drift)} of them drift (the server changed; see DRIFT above)"
     if plan.require_coverage and uncovered(result):
         verdict += ", coverage incomplete (--require-coverage)"
     lines += ["", f"{verdict}; rerun with --seed {plan.options.seed}"]

@@ -43,10 +43,12 @@ class RateLimitIgnored(RunStopped):
 
 @dataclass(frozen=True)
 class Pace:
-    """The user's limits: requests a second (None: as fast as answers come), and the budget."""
+    """The user's limits: requests a second (None: as fast as answers come), the budget, the profile."""
 
     per_second: float | None = None
     max_requests: int | None = None
+    #: ``--profile gentle``: no burst of concurrent writes, one oversized body at most.
+    gentle: bool = False
 
 
 @dataclass

@@ -20,7 +20,7 @@ from validator.fuzz import schemathesis_adapter as engine
 from validator.fuzz.pacing import Gate
 from validator.fuzz.progress import Progress
 from validator.fuzz.shard import WHOLE, Shard
-from validator.fuzz.target import BASE, Exchange, Target
+from validator.fuzz.target import BASE, Exchange, Owned, Target
 from validator.fuzz.violation import Violation, error_problem
 
 ERROR_BODY_CHECK = "release_policy_error_body"
@@ -73,6 +73,8 @@ class _Keys:
 
     held: set[str] = field(default_factory=set)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    #: The run's keys: a generated create's key is the run's, so its cleanup deletes it.
+    owned: Owned = field(default_factory=Owned)
 
     def before(self, call: engine.Call) -> Any:
         """A generated create never reuses a key the project holds, so a 409 never stands in for the 400
@@ -82,16 +84,22 @@ class _Keys:
         if _operation_id(call) != "PostReleasePolicy" or not isinstance(body, dict):
             return engine.keep()
         if isinstance(body.get("key"), str) and body["key"] in self.held:
-            return {**body, "key": f"st-{next(self.counter)}"}
-        return engine.keep()
+            body = {**body, "key": f"st-{next(self.counter)}"}
+        if isinstance(body.get("key"), str):
+            self.owned.asked(body["key"])
+        return body if body is not call.body else engine.keep()
 
     def after(self, call: engine.Call, status: int) -> None:
         """Follow which keys the project holds: created by a 201, gone after a 204."""
         operation = _operation_id(call)
-        if operation == "PostReleasePolicy" and status == 201 and isinstance(call.body, dict):
-            self.held.add(str(call.body.get("key")))
-        elif operation == "DeleteReleasePolicy" and status == 204:
-            self.held.discard(str(call.path_parameters.get("policyKey")))
+        if operation == "PostReleasePolicy" and isinstance(call.body, dict):
+            self.owned.answered("POST", str(call.body.get("key")), status)
+            if status == 201:
+                self.held.add(str(call.body.get("key")))
+        elif operation == "DeleteReleasePolicy":
+            self.owned.answered("DELETE", str(call.path_parameters.get("policyKey")), status)
+            if status == 204:
+                self.held.discard(str(call.path_parameters.get("policyKey")))
 
 
 def _operation_id(call: engine.Call) -> str | None:
@@ -212,13 +220,14 @@ def run_phases(
     progress: Progress | None = None,
     shard: Shard = WHOLE,
     gate: Gate | None = None,
+    owned: Owned | None = None,
 ) -> PhasesResult:
     """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen.
 
     A shard runs the examples, coverage and fuzzing phases of the operations it owns, and the stateful
     phase (over every operation) if it owns that."""
     progress = progress or Progress()
-    keys = _Keys()
+    keys = _Keys(owned=owned or Owned())
     found: dict[Hashable, Violation] = {}
     errors: dict[str, None] = {}
     answered = 0

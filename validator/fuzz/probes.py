@@ -19,6 +19,7 @@ from typing import Any
 
 from validator import spec as spec_module
 from validator.fuzz.calls import calls
+from validator.fuzz.pacing import Pace
 from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.target import Exchange, Session, Target
 from validator.fuzz.violation import Violation, error_problem, header
@@ -30,10 +31,12 @@ class Probe:
     #: What the probe sends, for progress lines and skip notes.
     about: str
     check: Callable[[Session], Iterator[Violation]]
-    needs: str = ""  # "reader" or "two projects": skipped (and said so) without it
+    needs: str = ""  # "reader", "two projects" or "burst": skipped (and said so) without it
 
-    def unmet(self, target: Target) -> str:
-        """What the target lacks for this probe, worded for the user; "" if nothing."""
+    def unmet(self, target: Target, pace: Pace | None = None) -> str:
+        """What the target (or the profile) lacks for this probe, worded for the user; "" if nothing."""
+        if self.needs == "burst" and pace is not None and pace.gentle:
+            return "a burst of concurrent writes, which --profile gentle never sends"
         if self.needs == "reader" and not target.reader_token:
             return "a reader token (--reader-token)"
         if self.needs == "two projects" and len(target.projects) < 2:
@@ -181,6 +184,8 @@ def probe_payload_too_large(session: Session) -> Iterator[Violation]:
             else [*call.body, padding]
         )
         yield from _expect(session, rule, session.request(call.method, call.url, json_body=body), 413)
+        if session.gate.pace.gentle:
+            break  # one oversized body: a shared server's bandwidth is not the fuzzer's
     _cleanup(session, None, [target["key"], f"{prefix}-1"])
 
 
@@ -296,7 +301,12 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe("malformed-bodies", "400 for malformed JSON and a wrong Content-Type", probe_malformed_bodies),
     Probe("isolation", "projects isolated", probe_isolation, needs="two projects"),
-    Probe("concurrent-writes", "concurrent creates and orders keep ranks unique", probe_concurrent_writes),
+    Probe(
+        "concurrent-writes",
+        "concurrent creates and orders keep ranks unique",
+        probe_concurrent_writes,
+        needs="burst",
+    ),
 )
 
 
@@ -316,7 +326,7 @@ def run_probes(
     for probe in shard.mine(PROBES, lambda probe: probe.id):
         if only is not None and probe.id != only:
             continue
-        if probe.unmet(session.target):
+        if probe.unmet(session.target, session.gate.pace):
             skipped.append(probe.id)
             continue
         session.exchanges.clear()

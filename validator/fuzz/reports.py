@@ -144,7 +144,12 @@ def junit(result: FuzzResult, seed: int) -> str:
             ET.SubElement(suite, "testcase", classname=source, name=source)
     for violation in result.violations:
         case = ET.SubElement(suite, "testcase", classname=violation.check.split(":")[0], name=violation.check)
-        failure = ET.SubElement(case, "failure", message=violation.message)
+        changed = result.drift.get(fingerprint(violation))
+        # A drift is a failure of its own type, so CI tells "the server changed" from "the server is wrong".
+        failure = ET.SubElement(
+            case, "failure", message=f"drift: {changed}" if changed else violation.message,
+            type="drift" if changed else "violation",
+        )  # fmt: skip
         failure.text = f"{violation.rule}: {violation.words}\n\n{violation.message}"
     for probe_id, needs in result.skipped.items():
         case = ET.SubElement(suite, "testcase", classname="probes", name=probe_id)
@@ -171,6 +176,7 @@ def json_report(result: FuzzResult, seed: int) -> str:
                     "words": v.words,
                     "message": v.message,
                     "fingerprint": fingerprint(v),
+                    "drift": result.drift.get(fingerprint(v)),
                     "requests": len(v.exchanges),
                     "exchanges": [
                         {

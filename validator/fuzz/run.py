@@ -16,15 +16,16 @@ from validator import spec as spec_module
 from validator.counts import counted
 from validator.fuzz import cleanup
 from validator.fuzz.coverage import Coverage
+from validator.fuzz.drift import drift
 from validator.fuzz.failures import Reproduction, again, forget, load, reproduction, save
 from validator.fuzz.fingerprint import fingerprint
-from validator.fuzz.oracle import ResetFailed, Run, run_oracle
-from validator.fuzz.pacing import Gate, Pace
+from validator.fuzz.oracle import OracleResult, ResetFailed, Run, run_oracle
+from validator.fuzz.pacing import BudgetSpent, Gate, Pace
 from validator.fuzz.probes import PROBES, run_probes
 from validator.fuzz.progress import Progress
 from validator.fuzz.shard import WHOLE, Shard
 from validator.fuzz.steps import Step
-from validator.fuzz.sweep import run_sweep
+from validator.fuzz.sweep import SweepResult, run_sweep
 from validator.fuzz.target import Session, Target
 from validator.fuzz.tour import run_tour
 from validator.fuzz.violation import Violation
@@ -32,8 +33,12 @@ from validator.fuzz.violation import Violation
 if TYPE_CHECKING:
     from hypothesis.database import ExampleDatabase
 
+    from validator.fuzz.phases import PhasesResult
+
 #: The share of the time left after the probes that the oracle gets; Schemathesis gets the rest.
 ORACLE_SHARE = 0.5
+#: The run's sources of findings, in the order they run (``--only`` picks some).
+SOURCES = ("sweep", "tour", "probes", "oracle", "schemathesis")
 
 
 class TargetError(Exception):
@@ -55,6 +60,8 @@ class FuzzOptions:
     shard: Shard = WHOLE
     #: ``--rate-limit`` and ``--max-requests``: every request of every source passes one gate.
     pace: Pace = field(default_factory=Pace)
+    #: The sources to run (``--only``): fewer requests for a metered API, or a test.
+    sources: frozenset[str] = frozenset(SOURCES)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class FuzzResult:
     steps: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
     #: What the run exercised of the spec's statuses, the swept constraints and the state rules.
     coverage: Coverage | None = None
+    #: A violation's fingerprint -> what the server answered that the spec does not know (drift).
+    drift: Mapping[str, str] = field(default_factory=dict)
 
 
 def preflight(session: Session, *, reset: bool) -> None:
@@ -81,7 +90,12 @@ def preflight(session: Session, *, reset: bool) -> None:
         if answer.status != 200:
             raise TargetError(f"GET {target.policies(project)} answered {answer.status}, expected 200")
     held = answer_count(session)
-    if held and not reset:
+    if held and reset:
+        # --reset hands the project's policies to the run, so its cleanup deletes them.
+        session.owned.created.update(
+            str(p.get("key")) for p in session.request("GET", target.policies()).items()
+        )
+    elif held:
         raise TargetError(
             f"project {target.projects[0]} holds {counted(held, 'policy', 'policies')}; the fuzzer needs"
             " an empty project it may change (pass --reset to delete them first)"
@@ -109,83 +123,128 @@ def fuzz(
     progress.deadline = started + options.max_time
     gate = Gate(options.pace)
     with Session(target, tally=progress.tally, gate=gate) as session, cleanup.always(session, _empty) as arm:
+        gate.reserve = session.owned.reserve  # sized from the keys the run holds, as it goes
         preflight(session, reset=options.reset)
         errors = _empty(session)
         if errors:
             raise TargetError(errors[0])
         arm()
-        replayed = _replay(session, failures, progress) if failures is not None else []
-        progress.enter(
-            "sweep", "sweep: every constraint of every request schema, just inside and just outside"
-        )
-        swept = run_sweep(session, progress=progress, shard=options.shard)
-        errors += (*swept.errors, *_empty(session))
-        progress.enter("tour", "tour: every state rule of the contract, once")
-        # One fixed sequence: the first shard's.
-        toured, tour_steps = run_tour(session) if options.shard.first else ([], {})
-        for violation in toured:
-            progress.violation(violation.check, violation.message)
-        errors += _empty(session)
-        progress.enter(
-            "probes", "probes: auth, beta header, roles, 404, 405, 413, bodies, isolation, concurrency"
-        )
-        violations, skipped_ids = run_probes(session, found=progress.violation, shard=options.shard)
-        skipped = {probe.id: probe.unmet(target) for probe in PROBES if probe.id in skipped_ids}
-        violations = [*(v for v, _ in replayed), *swept.violations, *toured, *violations]
-        left = max(progress.deadline - time.monotonic(), 1.0)
-        share = options.max_time if options.fixed_work else left * ORACLE_SHARE
-        progress.enter(
-            "oracle", "oracle: model-based sequences" + ("" if options.fixed_work else f" for {share:.0f} s")
-        )
-        oracle = run_oracle(
-            session,
-            seed=options.seed,
-            max_examples=options.oracle_sequences,
-            max_time=share,
-            progress=progress,
-            shard=options.shard,
-        )
-        violations += oracle.violations
-        errors += _empty(session)
-        from validator.fuzz.phases import PhasesResult, run_phases
-
-        left = max(progress.deadline - time.monotonic(), 1.0)
-        if session.oversized:
-            # Schemathesis reads every answer whole: 50 MB ones would cost gigabytes and minutes.
-            phases = PhasesResult(
-                (), 0, ("Schemathesis' phases skipped: the server sent answers over the read cap",)
-            )
-        else:
-            progress.enter("schemathesis", "schemathesis: examples, coverage, fuzzing and stateful phases")
-            # A shard runs a share of the operations, each with N times the examples: N shards do the
-            # work of one run N times as long.
-            phases = run_phases(
-                target, seed=options.seed, max_examples=options.phase_examples * options.shard.count,
-                max_time=None if options.fixed_work else left,
-                workers=options.workers, progress=progress, shard=options.shard, gate=gate,
-            )  # fmt: skip
-        violations += phases.violations
-        errors += phases.errors + _empty(session)
+        found = _Found()
+        try:
+            _run_sources(found, session, options, progress, failures)
+        except BudgetSpent as spent:
+            # The findings so far are kept and reported; the reserve pays for the cleanup below.
+            gate.cleaning = True
+            found.errors.append(f"the run stopped early, {spent}; what it found so far is reported")
+        errors += (*found.errors, *_empty(session))
+    swept, oracle, replayed = found.swept, found.oracle, found.replayed
     stats = {
         "seconds": round(time.monotonic() - started, 1),
         "sweep requests": swept.requests,
         "oracle sequences": oracle.sequences,
         "oracle requests": oracle.requests,
-        "schemathesis test cases": phases.test_cases,
+        "schemathesis test cases": found.test_cases,
         **gate.stats(),
     }
     if not options.shard.whole:
         stats["shard"] = options.shard.index
         stats["shards"] = options.shard.count
-    steps = {**swept.steps, **tour_steps, **oracle.steps}
+    steps = {**swept.steps, **found.tour_steps, **oracle.steps}
     for violation, stored in replayed:
         if stored.steps:
             steps.setdefault(violation.check, tuple(Step(**step) for step in stored.steps))
     coverage = progress.coverage(spec_module.bundled())
-    kept = _distinct(violations, {fingerprint(v) for v, _ in replayed}, len(replayed))
+    kept = _distinct(found.violations, {fingerprint(v) for v, _ in replayed}, len(replayed))
     if failures is not None:
         save(failures, [reproduction(v, steps.get(v.check), target) for v in kept])
-    return FuzzResult(tuple(kept), skipped, errors, stats, steps, coverage)
+    drifted = {fingerprint(v): str(changed) for v in kept if (changed := drift(v)) is not None}
+    return FuzzResult(tuple(kept), found.skipped, errors, stats, steps, coverage, drifted)
+
+
+@dataclass
+class _Found:
+    """What the sources found so far: all of it is reported, even when the budget stops them."""
+
+    replayed: list[tuple[Violation, Reproduction]] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    swept: SweepResult = field(default_factory=SweepResult)
+    tour_steps: dict[str, tuple[Step, ...]] = field(default_factory=dict)
+    oracle: OracleResult = field(default_factory=lambda: OracleResult((), 0, 0))
+    test_cases: int = 0
+
+
+def _run_sources(
+    found: _Found,
+    session: Session,
+    options: FuzzOptions,
+    progress: Progress,
+    failures: ExampleDatabase | None,
+) -> None:
+    """The sources ``options`` asks for, in order, each adding to ``found`` as it ends."""
+    sources = options.sources
+    if failures is not None:
+        found.replayed = _replay(session, failures, progress)
+        found.violations += [v for v, _ in found.replayed]
+    if "sweep" in sources:
+        progress.enter(
+            "sweep", "sweep: every constraint of every request schema, just inside and just outside"
+        )
+        found.swept = run_sweep(session, progress=progress, shard=options.shard)
+        found.violations += found.swept.violations
+        found.errors += (*found.swept.errors, *_empty(session))
+    if "tour" in sources and options.shard.first:  # one fixed sequence: the first shard's
+        progress.enter("tour", "tour: every state rule of the contract, once")
+        toured, found.tour_steps = run_tour(session)
+        for violation in toured:
+            progress.violation(violation.check, violation.message)
+        found.violations += toured
+        found.errors += _empty(session)
+    if "probes" in sources:
+        progress.enter(
+            "probes", "probes: auth, beta header, roles, 404, 405, 413, bodies, isolation, concurrency"
+        )
+        probed, skipped = run_probes(session, found=progress.violation, shard=options.shard)
+        found.violations += probed
+        found.skipped = {p.id: p.unmet(session.target, options.pace) for p in PROBES if p.id in skipped}
+    if "oracle" in sources:
+        left = max(progress.deadline - time.monotonic(), 1.0)
+        share = options.max_time if options.fixed_work else left * ORACLE_SHARE
+        progress.enter(
+            "oracle", "oracle: model-based sequences" + ("" if options.fixed_work else f" for {share:.0f} s")
+        )
+        found.oracle = run_oracle(
+            session, seed=options.seed, max_examples=options.oracle_sequences, max_time=share,
+            progress=progress, shard=options.shard,
+        )  # fmt: skip
+        found.violations += found.oracle.violations
+        found.errors += _empty(session)
+    if "schemathesis" in sources:
+        phases = _phases(session.target, options, progress, session)
+        found.violations += phases.violations
+        found.errors += phases.errors
+        found.test_cases = phases.test_cases
+
+
+def _phases(target: Target, options: FuzzOptions, progress: Progress, session: Session) -> PhasesResult:
+    """Schemathesis' phases, unless the server's answers are too large for it."""
+    from validator.fuzz.phases import PhasesResult, run_phases
+
+    if session.oversized:
+        # Schemathesis reads every answer whole: 50 MB ones would cost gigabytes and minutes.
+        return PhasesResult(
+            (), 0, ("Schemathesis' phases skipped: the server sent answers over the read cap",)
+        )
+    progress.enter("schemathesis", "schemathesis: examples, coverage, fuzzing and stateful phases")
+    left = max(progress.deadline - time.monotonic(), 1.0)
+    # A shard runs a share of the operations, each with N times the examples: N shards do the work of
+    # one run N times as long.
+    return run_phases(
+        target, seed=options.seed, max_examples=options.phase_examples * options.shard.count,
+        max_time=None if options.fixed_work else left, workers=options.workers,
+        progress=progress, shard=options.shard, gate=session.gate, owned=session.owned,
+    )  # fmt: skip
 
 
 def _replay(

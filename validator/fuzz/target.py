@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -103,6 +104,33 @@ class _Answer:
 
 
 @dataclass
+class Owned:
+    """The keys a run created in its project: the cleanup deletes these and nothing else.
+
+    ``created`` is every key the run asked to create, answered or not (a lost answer may still have
+    created it); ``held`` those it may hold now, which size the cleanup's share of ``--max-requests``.
+    """
+
+    created: set[str] = field(default_factory=set)
+    held: set[str] = field(default_factory=set)
+
+    def asked(self, key: str) -> None:
+        self.created.add(key)
+
+    def answered(self, method: str, key: str, status: int) -> None:
+        """Follow what the project holds: a create answered 201 (or not at all), a delete 204 or 404."""
+        if method == "POST" and status in (0, 201):
+            self.held.add(key)
+        elif method == "DELETE" and status in (204, 404):
+            self.held.discard(key)
+
+    def reserve(self) -> int:
+        """The requests the cleanup needs at most: a list, a DELETE a held key (and one for a create
+        under way), a list to check."""
+        return 3 + len(self.held)
+
+
+@dataclass
 class Session:
     """An HTTP client for one probe run that records every exchange."""
 
@@ -114,6 +142,8 @@ class Session:
     oversized: int = 0
     #: Paces every request, holds the budget, waits out 429s (shared with Schemathesis' phases).
     gate: Gate = field(default_factory=Gate)
+    #: The keys this run created (Schemathesis' creates included, through its hooks).
+    owned: Owned = field(default_factory=Owned)
     #: One pooled client: a new connection per request would make a search several times slower.
     #: Redirects are not followed: the contract has none, so a 3xx is a wrong status to report.
     client: httpx.Client = field(init=False, repr=False)
@@ -159,7 +189,12 @@ class Session:
         if json_body is not None:
             content = json.dumps(json_body).encode()
             sent.setdefault("Content-Type", "application/json")
+        key = self._key(method, url, content)
+        if key is not None and method == "POST":
+            self.owned.asked(key)
         answer = self._send_until_not_limited(method, url, sent, content)
+        if key is not None:
+            self.owned.answered(method, key, answer.status)
         exchange = Exchange(
             method, url, tuple(sent.items()), content, answer.status,
             answer.headers, answer.body, answer.problem,
@@ -168,6 +203,19 @@ class Session:
         self.tally.answer(method, url, exchange.status)
         self.oversized += answer.problem == TOO_LARGE
         return exchange
+
+    def _key(self, method: str, url: str, content: bytes | None) -> str | None:
+        """The policy key a create or a delete in the run's project names, if it is one."""
+        collection = self.target.policies()
+        if method == "DELETE" and url.startswith(collection + "/"):
+            return unquote(url.removeprefix(collection + "/"))
+        if method != "POST" or url != collection or content is None:
+            return None
+        try:
+            key = json.loads(content).get("key")
+        except (ValueError, AttributeError, RecursionError):
+            return None
+        return key if isinstance(key, str) else None
 
     def _send_until_not_limited(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None
