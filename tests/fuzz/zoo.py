@@ -8,6 +8,7 @@ around the app. ``catches`` lists the checks any of which must report it.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -361,3 +362,89 @@ ZOO: Mapping[str, Variant] = {
     ),
     "racy-writes": V("concurrency", frozenset({"concurrent-writes"}), _racy),
 }
+
+
+# Servers for the nightly job's tests: a real API limits its rate and drifts from the spec. Each records
+# every request it gets (``GET /__log``: arrival time, token, method, path, status), so a test counts
+# from the server's side.
+
+
+@dataclass(frozen=True)
+class Nightly:
+    #: ``serve --rate-limit``'s rate (None: unlimited) and what the server does besides.
+    rate_limit: str | None
+    breaks: Callable[[], Wrapper | None]
+
+
+def _limited_without(*names: bytes) -> Wrapper:
+    """429s that carry neither of ``names`` (the headers the reference server's limiter sends)."""
+
+    def strip(message: Message) -> Message:
+        if message["status"] != 429:
+            return message
+        return {**message, "headers": [(k, v) for k, v in message["headers"] if k.lower() not in names]}
+
+    return _responses(strip)
+
+
+def _created_at() -> None:
+    """LaunchDarkly adds a member to every policy it answers."""
+    state = _state()
+    original = state.Policy.to_json
+    state.Policy.to_json = lambda self: {**original(self), "createdAt": 1767225600000}
+
+
+def _new_release_method() -> None:
+    """LaunchDarkly answers a release method the spec does not list."""
+    state = _state()
+    original = state.Policy.to_json
+    state.Policy.to_json = lambda self: {**original(self), "releaseMethod": "canary-release"}
+
+
+NIGHTLY: Mapping[str, Nightly] = {
+    "recorded": Nightly(None, lambda: None),
+    "limited": Nightly("20/s", lambda: None),
+    "limited-reset-only": Nightly("20/s", _wrapping(_limited_without(b"retry-after"))),
+    "limited-no-headers": Nightly("20/s", _wrapping(_limited_without(b"retry-after", b"x-ratelimit-reset"))),
+    "drift-member": Nightly(None, _created_at),
+    "drift-status": Nightly(None, _wrapping(_responses(_status(201, 202)))),
+    "drift-enum": Nightly(None, _new_release_method),
+}
+
+
+def recording(app: ASGIApp) -> ASGIApp:
+    """``app``, recording each request and answering ``GET /__log`` with the record (not recorded)."""
+    log: list[dict[str, Any]] = []
+
+    async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if scope["path"] == "/__log":
+            body = json.dumps(log).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        entry = {
+            "at": time.monotonic(),
+            "token": dict(scope["headers"]).get(b"authorization", b"").decode("latin-1"),
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": 0,
+        }
+        log.append(entry)
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return recorded
