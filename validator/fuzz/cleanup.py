@@ -1,8 +1,9 @@
 """Cleanup on every exit path: whatever ends a run (Ctrl-C, SIGTERM, the budget, a crash of the fuzzer),
-the project it owns is emptied before the run ends, so a real account keeps nothing of it.
+the policies it created are deleted before the run ends, so a real account keeps nothing of it.
 
-The project was empty when the run began (the preflight refuses any other, unless ``--reset``), so what
-it holds at the end is what the run created. The cleanup may spend the budget's reserve.
+Only the run's keys (``Session.owned``: every key it asked to create, Schemathesis' included) are
+deleted; a policy someone else created in the project meanwhile is left alone. The cleanup may spend
+the budget's reserve, which is sized from the keys the run holds.
 """
 
 from __future__ import annotations
