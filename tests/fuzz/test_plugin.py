@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +82,39 @@ def test_a_missing_token_is_a_usage_error(tmp_path: Path) -> None:
     run = _pytest(_own_suite(tmp_path), "--release-policy-url", "http://127.0.0.1:9")
     assert run.returncode != 0
     assert "needs --release-policy-token" in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_under_xdist_each_worker_is_a_shard_and_the_merge_reports_each_violation_once(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    with variant_server("two-defaults") as url:
+        run = _pytest(
+            _own_suite(tmp_path), "-n", "2", "--release-policy-url", url, "--release-policy-token", WRITER,
+            "--release-policy-reader-token", READER, "--release-policy-project", "default",
+            "--release-policy-project", "other", "--release-policy-seed", "515",
+            "--release-policy-max-examples", "8", "--release-policy-report-dir", str(reports),
+        )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 passed" in run.stdout  # the suite's own test; the contract is one run, not test items
+    # Each worker ran its shard of one seed; both found the broken rule, the merge kept it once.
+    shards = [json.loads((reports / f"shard-{index}-of-2.json").read_text()) for index in (1, 2)]
+    assert [(shard["seed"], shard["stats"]["shard"], shard["stats"]["shards"]) for shard in shards] == [
+        (515, 1, 2),
+        (515, 2, 2),
+    ]
+    found = [
+        {v["fingerprint"] for v in shard["violations"] if v["check"] == "oracle:one-default"}
+        for shard in shards
+    ]
+    assert len(found[0]) == len(found[1]) == 1
+    assert found[0] == found[1]
+    merged = json.loads((reports / "fuzz.json").read_text())
+    prints = [v["fingerprint"] for v in merged["violations"]]
+    assert prints.count(found[0].pop()) == 1
+    assert sorted(prints) == sorted(
+        {p for shard in shards for p in (v["fingerprint"] for v in shard["violations"])}
+    )
+    assert merged["stats"]["oracle sequences"] == 16
+    assert run.stdout.count("VIOLATION oracle:one-default:") == 1
+    assert "release-policy contract checks, the shards merged" in run.stdout
+    assert "coverage: " in run.stdout
