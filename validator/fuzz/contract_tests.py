@@ -52,7 +52,7 @@ def test_oracle(session: Session, pytestconfig: pytest.Config) -> None:
     result = run_oracle(
         session,
         seed=pytestconfig.getoption("release_policy_seed"),
-        max_examples=1_000_000,
+        max_examples=pytestconfig.getoption("release_policy_max_examples") or 1_000_000,
         max_time=pytestconfig.getoption("release_policy_max_time") / 2,
     )
     assert result.sequences > 0
@@ -65,7 +65,7 @@ def test_schemathesis_phases(session: Session, pytestconfig: pytest.Config) -> N
     result = run_phases(
         session.target,
         seed=pytestconfig.getoption("release_policy_seed"),
-        max_examples=25,
+        max_examples=pytestconfig.getoption("release_policy_max_examples") or 25,
         max_time=pytestconfig.getoption("release_policy_max_time") / 2,
     )
     assert not result.errors, "\n".join(result.errors)
