@@ -118,3 +118,13 @@ def test_under_xdist_each_worker_is_a_shard_and_the_merge_reports_each_violation
     assert run.stdout.count("VIOLATION oracle:one-default:") == 1
     assert "release-policy contract checks, the shards merged" in run.stdout
     assert "coverage: " in run.stdout
+
+
+@pytest.mark.slow
+def test_under_xdist_against_a_url_each_worker_needs_a_project_of_its_own(tmp_path: Path) -> None:
+    run = _pytest(
+        _own_suite(tmp_path), "-n", "2", "--release-policy-url", "http://127.0.0.1:9",
+        "--release-policy-token", WRITER,
+    )  # fmt: skip
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout + run.stderr
+    assert "give --release-policy-project 2 times" in run.stdout + run.stderr
