@@ -627,10 +627,11 @@ def snapshot(tree: Path, ref: str | None) -> str:
     if ref is None:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         shutil.copytree(REPOSITORY / "validator", original / "validator", ignore=ignore)
+        shutil.copytree(REPOSITORY / "spec", original / "spec")
         dirty = _git("status", "--porcelain", "--", "validator")
         return f"the work tree at {head}" + (" with uncommitted changes to validator/" if dirty else "")
     archive = subprocess.run(
-        ["git", "archive", "--format=tar", ref, "validator", "spec"],  # noqa: S607 (the spec: a symlink target)
+        ["git", "archive", "--format=tar", ref, "validator", "spec"],  # noqa: S607 (a checkout reads spec/)
         cwd=REPOSITORY, capture_output=True, check=True, timeout=60,
     )  # fmt: skip
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -666,6 +667,8 @@ def generate(tree: Path) -> list[Mutant]:
         _, error = process.communicate(timeout=120)
         if process.returncode != 0:
             raise SystemExit(f"mutmut could not generate the mutants:\n{error}")
+    # A checkout's package reads the spec from spec/ beside it: the mutants tree is such a checkout.
+    shutil.copytree(tree / "original" / "spec", tree / "mutants" / "spec")
     return [Mutant(**entry) for entry in json.loads(listing.read_text(encoding="utf-8"))]
 
 
