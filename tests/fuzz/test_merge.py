@@ -87,6 +87,20 @@ def test_merge_keeps_each_violation_once_unites_coverage_and_writes_every_format
     assert (out / "summary.md").read_text() == summary.read_text()
 
 
+def test_a_drift_label_survives_the_merge_and_shows_in_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    label = "GET answered 418, which the spec does not document for GetReleasePolicy"
+    drifted = replace(_result(NO_ALLOW), drift={fingerprint(NO_ALLOW): label})
+    first, second = _write(tmp_path / "1.json", drifted), _write(tmp_path / "2.json", _result(shard=2))
+    out = tmp_path / "merged"
+    assert main(["fuzz", "merge", first, second, "--report", "json,markdown", "--report-dir", str(out)]) == 1
+    merged = json.loads((out / "fuzz.json").read_text())
+    assert [v["drift"] for v in merged["violations"]] == [label]
+    assert f"**drift**: {label}" in next(out.glob("*.md")).read_text()
+    assert "drift" in capsys.readouterr().out
+
+
 def test_merge_refuses_what_is_not_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = _write(tmp_path / "1.json", _result(), seed=1)
     second = _write(tmp_path / "2.json", _result(), seed=2)

@@ -63,9 +63,12 @@ def read(text: str, name: str) -> Shard:
             v["check"]: tuple(Step(**step) for step in v["steps"]) for v in data["violations"] if v["steps"]
         }
         coverage = None if data["coverage"] is None else _coverage(data["coverage"])
+        # A violation's drift label travels with its fingerprint (reports written before it: none).
+        drifted = {v["fingerprint"]: str(v["drift"]) for v in data["violations"] if v.get("drift")}
         result = FuzzResult(
-            violations, dict(data["skipped"]), tuple(data["errors"]), dict(data["stats"]), steps, coverage
-        )
+            violations, dict(data["skipped"]), tuple(data["errors"]), dict(data["stats"]), steps, coverage,
+            drifted,
+        )  # fmt: skip
         return Shard(result, int(data["seed"]), tuple(v["fingerprint"] for v in data["violations"]))
     except (ValueError, KeyError, TypeError) as error:
         raise ReportError(f"{name} is not a fuzz JSON report (--report json): {error!r}") from None
@@ -114,6 +117,9 @@ def merge(shards: Sequence[Shard]) -> FuzzResult:
         skipped.update(shard.result.skipped)
     errors = tuple(dict.fromkeys(error for shard in shards for error in shard.result.errors))
     coverages = [shard.result.coverage for shard in shards if shard.result.coverage is not None]
+    drifted = {
+        print_: label for shard in shards for print_, label in shard.result.drift.items() if print_ in kept
+    }
     return FuzzResult(
         tuple(kept.values()),
         skipped,
@@ -121,4 +127,5 @@ def merge(shards: Sequence[Shard]) -> FuzzResult:
         _stats([shard.result.stats for shard in shards]),
         steps,
         _united(coverages),
+        drifted,
     )

@@ -7,6 +7,7 @@ verdict, then each violation with its contract rule, then what was never exercis
 from __future__ import annotations
 
 from validator.counts import counted
+from validator.fuzz.fingerprint import fingerprint
 from validator.fuzz.run import FuzzResult
 
 
@@ -25,10 +26,11 @@ def markdown(result: FuzzResult, seed: int) -> str:
     lines.append(", ".join(f"{value:g} {name}" for name, value in result.stats.items()) + f"; seed {seed}")
     if result.violations:
         lines += ["", "| check | contract rule | what happened |", "|---|---|---|"]
-        lines += [
-            f"| `{_cell(v.check)}` | `{v.rule}`: {_cell(v.words)} | {_cell(v.message)} |"
-            for v in result.violations
-        ]
+        for v in result.violations:
+            # Drift: the server answered what the spec has no words for; say what changed, not "wrong".
+            changed = result.drift.get(fingerprint(v))
+            happened = f"**drift**: {_cell(changed)}" if changed else _cell(v.message)
+            lines.append(f"| `{_cell(v.check)}` | `{v.rule}`: {_cell(v.words)} | {happened} |")
     if result.coverage is not None:
         missing = result.coverage.missing()
         lines += ["", f"**{result.coverage.line()}**"]
