@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -141,6 +140,8 @@ def _fix(args: argparse.Namespace, config: Any, emit: Emit) -> bool:
         if args.diff:
             before = fixed.original.decode("utf-8-sig").splitlines(keepends=True)
             after = fixed.fixed.decode("utf-8-sig").splitlines(keepends=True)
+            import difflib  # only for --diff: its import alone costs a cold run milliseconds
+
             emit("".join(difflib.unified_diff(before, after, fixed.path, fixed.path)).rstrip("\n"))
             continue
         try:

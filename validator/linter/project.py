@@ -17,10 +17,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from validator import state
 from validator.findings import Path
 from validator.linter.model import PolicyFile, ProjectProblem, ProjectView
+
+if TYPE_CHECKING:
+    from validator import state
 
 #: The lint rule that reports each state rule a directory can break.
 LINT_RULES = {
@@ -50,6 +53,10 @@ def _key(file: PolicyFile) -> str | None:
 
 @functools.lru_cache(maxsize=1)  # the three project rules ask in turn about the same view
 def _replay(view: ProjectView) -> tuple[_Outcome, ...]:
+    if len(view.files) < 2:
+        return ()  # one file alone can repeat no key and no default, and an order alone names no policy
+    from validator import state  # loaded only when a directory holds files to compare
+
     outcomes: list[_Outcome] = []
     project = state.Project()
     owners: dict[str, PolicyFile] = {}
@@ -75,6 +82,8 @@ def _order_outcomes(
     project: state.Project, order: PolicyFile, owners: dict[str, PolicyFile], whole: bool
 ) -> Iterator[_Outcome]:
     """Each item the state rules refuse (where it stands), then each policy the order leaves out."""
+    from validator import state
+
     accepted: list[str] = []
     seen: set[str] = set()
     for index, key in enumerate(order.body):

@@ -12,14 +12,16 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
+from typing import TYPE_CHECKING
 
 from validator.documents import DocumentError, decode, parse
 from validator.findings import Finding, Severity, json_path
-from validator.linter import suppressions as suppressions_module
-from validator.linter.config import LintConfig
 from validator.linter.model import Kind, PolicyFile, ProjectView, kind_of
 from validator.linter.registry import RULE_INFO, RULES
-from validator.linter.suppressions import Suppression
+
+if TYPE_CHECKING:  # both load only when a run has a configuration or a suppression
+    from validator.linter.config import LintConfig
+    from validator.linter.suppressions import Suppression
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 #: From this many files on, the files are split among worker processes.
@@ -63,7 +65,10 @@ def _read(raw: bytes, name: str, kind: Kind | None) -> tuple[PolicyFile | Findin
     suppressions: tuple[Suppression, ...] = ()
     try:
         text = decode(raw)
-        if not name.lower().endswith(".json"):  # JSON has no comments
+        # JSON has no comments; a YAML file without the marker has no directive (and costs no import).
+        if not name.lower().endswith(".json") and "release-policy:" in text:
+            from validator.linter import suppressions as suppressions_module
+
             suppressions = suppressions_module.scan(text)
         document = parse(text, name)
     except DocumentError as error:
@@ -94,7 +99,7 @@ def lint_bytes(
     """Lint one file's content on its own (no project rules). Never raises for any input."""
     read, suppressions = _read(raw, name, kind or (config.kind_for(name) if config else None))
     findings = [read] if isinstance(read, Finding) else _check(read)
-    return tuple(sorted(_configured(findings, {name: suppressions}, config or LintConfig())))
+    return tuple(sorted(_configured(findings, {name: suppressions}, config)))
 
 
 def collect(paths: Iterable[str | os.PathLike[str]]) -> list[FilePath]:
@@ -177,9 +182,9 @@ def lint(
     if isinstance(paths, (str, os.PathLike)):
         raise TypeError("lint() takes a list of paths, not one path")
     paths = list(paths)
-    config = config or LintConfig()
     files = collect(paths)
-    work = [(path, kind or (config.kind_for(str(path)) if config.kinds else None)) for path in files]
+    kinds = config is not None and config.kinds
+    work = [(path, kind or (config.kind_for(str(path)) if kinds and config else None)) for path in files]
     findings: list[Finding] = []
     suppressions: dict[str, tuple[Suppression, ...]] = {}
     projects: dict[FilePath, dict[str, PolicyFile]] = {}
@@ -220,11 +225,18 @@ def _project_findings(view: ProjectView) -> list[Finding]:
 
 
 def _configured(
-    findings: Sequence[Finding], suppressions: Mapping[str, Sequence[Suppression]], config: LintConfig
+    findings: Sequence[Finding], suppressions: Mapping[str, Sequence[Suppression]], config: LintConfig | None
 ) -> list[Finding]:
-    """The findings each file's rules keep, at their configured severity, less what is suppressed."""
-    if not any(suppressions.values()) and config.is_default:
+    """The findings each file's rules keep, at their configured severity, less what is suppressed.
+
+    With no configuration and no suppression (the common case) neither module is even imported.
+    """
+    if not any(suppressions.values()) and (config is None or config.is_default):
         return list(findings)
+    from validator.linter import suppressions as suppressions_module
+    from validator.linter.config import LintConfig
+
+    config = config or LintConfig()
     by_file: dict[str, list[Finding]] = {file: [] for file in suppressions}
     for finding in findings:
         by_file.setdefault(finding.file, []).append(finding)
