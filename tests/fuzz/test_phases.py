@@ -277,6 +277,6 @@ def test_no_generated_create_reuses_a_key_the_project_holds() -> None:
     with live_server(wrap=_create_answers(answers)) as server:
         run_phases(Target(server.url, WRITER), seed=3, max_examples=5)
     assert [body for _, status, body in answers if status == 409 and b"exists already" in body] == []
-    renamed = [key for key, _, _ in answers if isinstance(key, str) and key.startswith("st-")]
+    renamed = [key for key, _, _ in answers if isinstance(key, str) and key.startswith("rpv-st-")]
     assert renamed  # the spec's example is created more than once: later ones get fresh keys
     assert len(set(renamed)) == len(renamed)

@@ -154,7 +154,7 @@ def run_oracle(
         # depend on the server (it would call the run flaky), and a failure then replays exactly.
         model, steps = Project(), []
         for _ in range(data.draw(st.integers(1, max_steps), label="length")):
-            steps.append(data.draw(steps_for(model, bodies)))
+            steps.append(data.draw(steps_for(model, bodies, session.prefix)))
             model = predict(model, steps[-1]).after
         steps.append(Step("list"))  # what was acknowledged must all read back
         if stopped:

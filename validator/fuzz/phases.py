@@ -9,6 +9,7 @@ command imports it, so the lint path never loads Schemathesis.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Hashable
@@ -67,6 +68,25 @@ def release_policy_error_body(answer: Exchange, path: str) -> str | None:
 engine.register_check(ERROR_BODY_CHECK, release_policy_error_body)
 
 
+@functools.cache
+def _example_strings() -> frozenset[str]:
+    """Every string in the spec's examples: the keys its examples create, then update, stay theirs."""
+    found: set[str] = set()
+
+    def walk(node: Any, inside: bool) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, inside or name in ("example", "examples"))
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, inside)
+        elif inside and isinstance(node, str):
+            found.add(node)
+
+    walk(spec_module.bundled().data, False)
+    return frozenset(found)
+
+
 @dataclass
 class _Keys:
     """The keys a run's project holds (as its answers showed), and the next fresh one's number."""
@@ -75,16 +95,20 @@ class _Keys:
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     #: The run's keys: a generated create's key is the run's, so its cleanup deletes it.
     owned: Owned = field(default_factory=Owned)
+    #: The run's prefix, which every well-formed generated key is given.
+    prefix: str = "rpv"
 
     def before(self, call: engine.Call) -> Any:
-        """A generated create never reuses a key the project holds, so a 409 never stands in for the 400
-        its body earns. Any other key is left as generated (the spec's examples create, then update,
-        theirs)."""
+        """A generated create's well-formed key becomes one of the run's (its prefix and a number), so
+        a 409 never stands in for the 400 its body earns and a shared project shows whose it is. A key
+        the schema rejects stays (it is the point of the case), and so do the keys of the spec's
+        examples (they create, then update, theirs) and the reserved ``order``."""
         body = call.body
         if _operation_id(call) != "PostReleasePolicy" or not isinstance(body, dict):
             return engine.keep()
-        if isinstance(body.get("key"), str) and body["key"] in self.held:
-            body = {**body, "key": f"st-{next(self.counter)}"}
+        key = body.get("key")
+        if isinstance(key, str) and (key in self.held or _renamed(key)):
+            body = {**body, "key": f"{self.prefix}-st-{next(self.counter)}"}
         if isinstance(body.get("key"), str):
             self.owned.asked(body["key"])
         return body if body is not call.body else engine.keep()
@@ -100,6 +124,16 @@ class _Keys:
             self.owned.answered("DELETE", str(call.path_parameters.get("policyKey")), status)
             if status == 204:
                 self.held.discard(str(call.path_parameters.get("policyKey")))
+
+
+def _renamed(key: str) -> bool:
+    """Whether a generated key is given the run's prefix: well-formed, and no example's or reserved."""
+    contract = spec_module.bundled()
+    return (
+        key != "order"
+        and key not in _example_strings()
+        and contract.schema_validator("ReleasePolicyKey").is_valid(key)
+    )
 
 
 def _operation_id(call: engine.Call) -> str | None:
@@ -221,13 +255,14 @@ def run_phases(
     shard: Shard = WHOLE,
     gate: Gate | None = None,
     owned: Owned | None = None,
+    prefix: str = "rpv",
 ) -> PhasesResult:
     """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen.
 
     A shard runs the examples, coverage and fuzzing phases of the operations it owns, and the stateful
     phase (over every operation) if it owns that."""
     progress = progress or Progress()
-    keys = _Keys(owned=owned or Owned())
+    keys = _Keys(owned=owned or Owned(), prefix=prefix)
     found: dict[Hashable, Violation] = {}
     errors: dict[str, None] = {}
     answered = 0

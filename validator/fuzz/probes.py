@@ -59,8 +59,8 @@ def _policy(prefix: str, index: int) -> dict[str, Any]:
     }
 
 
-def _prefix() -> str:
-    return "rpv-probe-" + secrets.token_hex(4)
+def _prefix(session: Session) -> str:
+    return session.key("probe-" + secrets.token_hex(4))
 
 
 def _cleanup(session: Session, project: str | None, keys: list[str]) -> None:
@@ -71,7 +71,7 @@ def _cleanup(session: Session, project: str | None, keys: list[str]) -> None:
 def _each_operation(session: Session, rule: str, status: int, **change: Any) -> Iterator[Violation]:
     """Every operation of the spec, sent with a valid body and ``change`` to its headers or project,
     must answer ``status``; a write the server wrongly accepted is undone."""
-    key = _prefix()
+    key = _prefix(session)
     headers = session.headers(**{k: v for k, v in change.items() if k != "project"})
     for call in calls(session.target, key, change.get("project")):
         answer = session.request(call.method, call.url, headers=headers, json_body=call.body)
@@ -96,7 +96,7 @@ def probe_beta_header(session: Session) -> Iterator[Violation]:
     yield from _expect(
         session, rule, session.request("GET", url, headers=session.headers(beta="20240415")), 403
     )
-    body = _policy(_prefix(), 0)
+    body = _policy(_prefix(session), 0)
     answer = session.request("POST", url, headers=session.headers(beta="20240415"), json_body=body)
     yield from _expect(session, rule, answer, 403)
     if answer.status in (200, 201):
@@ -110,7 +110,7 @@ def probe_unknown_project(session: Session) -> Iterator[Violation]:
 
 def probe_bad_query(session: Session) -> Iterator[Violation]:
     rule = "bad-query"
-    for call in calls(session.target, _prefix()):
+    for call in calls(session.target, _prefix(session)):
         for name in call.typed_query:
             yield from _expect(
                 session, rule, session.request(call.method, f"{call.url}?{name}=rpv-invalid"), 400
@@ -119,7 +119,7 @@ def probe_bad_query(session: Session) -> Iterator[Violation]:
 
 def probe_unknown_policy(session: Session) -> Iterator[Violation]:
     rule = "unknown-policy"
-    for call in calls(session.target, _prefix()):
+    for call in calls(session.target, _prefix(session)):
         if call.policy_key is not None:
             yield from _expect(
                 session, rule, session.request(call.method, call.url, json_body=call.body), 404
@@ -135,7 +135,7 @@ def probe_reader_cannot_write(session: Session) -> Iterator[Violation]:
         yield Violation(
             rule, f"a reader's GET answered {listed.status}, expected 200", tuple(session.exchanges)
         )
-    body = _policy(_prefix(), 0)
+    body = _policy(_prefix(session), 0)
     answer = session.request("POST", url, headers=reader, json_body=body)
     yield from _expect(session, rule, answer, 403)
     created = session.request("POST", url, json_body=body)
@@ -171,7 +171,7 @@ def probe_method_not_allowed(session: Session) -> Iterator[Violation]:
 
 def probe_payload_too_large(session: Session) -> Iterator[Violation]:
     rule = "payload-too-large"
-    prefix = _prefix()
+    prefix = _prefix(session)
     target = _policy(prefix, 0)
     session.request("POST", session.target.policies(), json_body=target)  # a PUT needs a policy to reach 413
     padding = "x" * spec_module.bundled().max_body_bytes
@@ -192,7 +192,7 @@ def probe_payload_too_large(session: Session) -> Iterator[Violation]:
 def probe_malformed_bodies(session: Session) -> Iterator[Violation]:
     rule = "content-type"
     url = session.target.policies()
-    body = _policy(_prefix(), 0)
+    body = _policy(_prefix(session), 0)
     cases: list[tuple[str, bytes]] = [
         ("application/json", b'{"key": "rpv-broken", "name": '),
         ("application/json", b"\xff\xfe not UTF-8"),
@@ -213,7 +213,7 @@ def probe_malformed_bodies(session: Session) -> Iterator[Violation]:
 def probe_isolation(session: Session) -> Iterator[Violation]:
     rule = "projects-isolated"
     first, second = session.target.projects[0], session.target.projects[1]
-    body = _policy(_prefix(), 0)
+    body = _policy(_prefix(session), 0)
     session.request("POST", session.target.policies(first), json_body=body)
     in_second = f"{session.target.policies(second)}/{body['key']}"
     for method in ("GET", "DELETE"):
@@ -259,7 +259,7 @@ def _at_once(calls: list[Callable[[], object]]) -> None:
 
 def probe_concurrent_writes(session: Session) -> Iterator[Violation]:
     rule = "concurrency"
-    prefix, url = _prefix(), session.target.policies()
+    prefix, url = _prefix(session), session.target.policies()
     keys = [f"{prefix}-{index}" for index in range(8)]
     create = functools.partial(session.request, "POST", url)
     _at_once([functools.partial(create, json_body=_policy(prefix, i)) for i in range(len(keys))])

@@ -64,6 +64,12 @@ class FuzzOptions:
     sources: frozenset[str] = frozenset(SOURCES)
 
 
+def key_prefix(seed: int) -> str:
+    """The prefix of every key a run chooses: ``rpv`` and the seed, so the shards of one run share it
+    and a rerun with ``--seed`` sends the same requests."""
+    return f"rpv{seed:x}"
+
+
 @dataclass(frozen=True)
 class FuzzResult:
     violations: tuple[Violation, ...]
@@ -122,7 +128,8 @@ def fuzz(
     started = time.monotonic()
     progress.deadline = started + options.max_time
     gate = Gate(options.pace)
-    with Session(target, tally=progress.tally, gate=gate) as session, cleanup.always(session, _empty) as arm:
+    session = Session(target, tally=progress.tally, gate=gate, prefix=key_prefix(options.seed))
+    with session, cleanup.always(session, _empty) as arm:
         gate.reserve = session.owned.reserve  # sized from the keys the run holds, as it goes
         preflight(session, reset=options.reset)
         errors = _empty(session)
@@ -244,6 +251,7 @@ def _phases(target: Target, options: FuzzOptions, progress: Progress, session: S
         target, seed=options.seed, max_examples=options.phase_examples * options.shard.count,
         max_time=None if options.fixed_work else left, workers=options.workers,
         progress=progress, shard=options.shard, gate=session.gate, owned=session.owned,
+        prefix=session.prefix,
     )  # fmt: skip
 
 

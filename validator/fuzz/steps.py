@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
+from validator import spec as spec_module
 from validator.state import Project
 
 Kind = Literal["create", "put", "delete", "get", "list", "order"]
@@ -69,6 +70,17 @@ def _with_key(text: str, key: str) -> str:
     return json.dumps({**json.loads(text), "key": key})
 
 
+def _with_own_key(text: str, key: str) -> str:
+    """A body the schema rejects, with the run's ``key`` in place of a well-formed one of its own: what
+    makes it invalid is elsewhere (should a server accept it anyway, the policy is the run's)."""
+    body = json.loads(text)
+    if not isinstance(body, dict) or not isinstance(body.get("key"), str):
+        return text
+    if not spec_module.bundled().schema_validator("ReleasePolicyKey").is_valid(body["key"]):
+        return text  # the key itself is what the body gets wrong
+    return _with_key(text, key)
+
+
 def _order(scoped: tuple[str, ...], default: str | None) -> st.SearchStrategy[str]:
     """Mostly the scoped keys in a new order; sometimes one broken the ways the contract rejects."""
     mutations: list[Callable[[list[str]], list[str]]] = [lambda keys: keys] * 3
@@ -82,26 +94,36 @@ def _order(scoped: tuple[str, ...], default: str | None) -> st.SearchStrategy[st
     )
 
 
-def steps_for(project: Project, bodies: Bodies) -> st.SearchStrategy[Step]:
-    """The next step, given what the model holds now."""
+def keys(prefix: str = "") -> tuple[str, ...]:
+    """The keys sequences draw from: ``KEYS`` behind a run's prefix, but the reserved ``order``."""
+    return tuple(key if key == "order" or not prefix else f"{prefix}-{key}" for key in KEYS)
+
+
+def steps_for(project: Project, bodies: Bodies, prefix: str = "") -> st.SearchStrategy[Step]:
+    """The next step, given what the model holds now; new keys begin with ``prefix``."""
     default = project.default
     return _steps(
         tuple(policy.key for policy in project.policies),
         tuple(policy.key for policy in project.scoped),
         default.key if default else None,
         bodies,
+        keys(prefix),
     )
 
 
 @functools.lru_cache(maxsize=1024)
 def _steps(
-    existing: tuple[str, ...], scoped: tuple[str, ...], default: str | None, bodies: Bodies
+    existing: tuple[str, ...],
+    scoped: tuple[str, ...],
+    default: str | None,
+    bodies: Bodies,
+    names: tuple[str, ...],
 ) -> st.SearchStrategy[Step]:
     # Cached: building and validating the strategy costs more than drawing from it.
-    pool = st.sampled_from(KEYS)
+    pool = st.sampled_from(names)
     held = st.sampled_from(existing) if existing else pool
     keys = st.one_of(held, held, pool)  # a PUT, GET or DELETE mostly names a policy that exists
-    fresh = [key for key in KEYS if key not in existing and key != "order"]
+    fresh = [key for key in names if key not in existing and key != "order"]
     unused = st.sampled_from(fresh) if fresh else pool
     new_keys = st.one_of(unused, unused, unused, held)  # mostly a new policy, sometimes a duplicate
     create = st.tuples(st.sampled_from(bodies.create), new_keys).map(
@@ -119,7 +141,9 @@ def _steps(
         scoped_create,
         scoped_create,
         create,
-        st.builds(lambda body: Step("create", body=body), st.sampled_from(bodies.bad_create)),
+        st.tuples(st.sampled_from(bodies.bad_create), new_keys).map(
+            lambda drawn: Step("create", body=_with_own_key(*drawn))
+        ),
         st.builds(lambda key, body: Step("put", key, body), keys, st.sampled_from(bodies.put)),
         st.builds(lambda key, body: Step("put", key, body), keys, st.sampled_from(bodies.bad_put)),
         st.builds(lambda key: Step("delete", key), keys),

@@ -36,8 +36,6 @@ MAX_SILENT = 5
 #: Cases judged by one read: fewer requests, and a wrong answer sends each case again alone.
 BATCH = 16
 _KINDS: tuple[Kind, ...] = ("create", "put", "order")
-_FIXTURE = "sweep-target"
-_DEFAULT = "sweep-default"
 
 
 @dataclass
@@ -63,13 +61,14 @@ def plans(contract: Spec) -> tuple[Plan, ...]:
     )
 
 
-def _fixtures(swept: tuple[Plan, ...]) -> tuple[str, ...]:
-    """The policies the sweep keeps: the keys the order example names (so it applies), else one."""
+def _fixtures(swept: tuple[Plan, ...], session: Session) -> tuple[str, ...]:
+    """The policies the sweep keeps: the keys the order example names (so the order cases, which the
+    spec's example makes, apply to them), else one of the run's own."""
     for each in swept:
         base = each.cases[0].body
         if _kind(each) == "order" and isinstance(base, list) and all(isinstance(k, str) for k in base):
             return tuple(base)
-    return (_FIXTURE,)
+    return (session.key("sweep-target"),)
 
 
 def _kind(swept: Plan) -> Kind:
@@ -113,10 +112,10 @@ class _Sweep:
         self.session, self.contract, self.progress = session, contract, progress
         self.result = SweepResult(plans=plans(contract))
         progress.goals = tuple((c.id, side) for each in self.result.plans for c, side in each.goals)
-        self.fixtures = _fixtures(self.result.plans)
+        self.fixtures = _fixtures(self.result.plans, session)
         self.base_key = _create_example(self.result.plans).get("key")
         self.run = Run(session, contract=contract)
-        self.fresh = (f"sweep-{index}" for index in range(1, 1_000_000))
+        self.fresh = (session.key(f"sweep-{index}") for index in range(1, 1_000_000))
         self.kind: Kind = "create"  # of the plan being swept
 
     def setup(self, kind: Kind) -> None:
@@ -129,7 +128,9 @@ class _Sweep:
         if kind == "order":
             default = {
                 k: v
-                for k, v in json.loads(_fixture_body(self.result.plans, _DEFAULT)).items()
+                for k, v in json.loads(
+                    _fixture_body(self.result.plans, self.session.key("sweep-default"))
+                ).items()
                 if k != "scope"
             }
             self.run.step(Step("create", body=json.dumps(default)))

@@ -144,12 +144,19 @@ class Session:
     gate: Gate = field(default_factory=Gate)
     #: The keys this run created (Schemathesis' creates included, through its hooks).
     owned: Owned = field(default_factory=Owned)
+    #: What every key the run chooses begins with, so a person (or a later cleanup) can tell the
+    #: run's policies on a shared project; ``run.key_prefix`` makes one per run.
+    prefix: str = "rpv"
     #: One pooled client: a new connection per request would make a search several times slower.
     #: Redirects are not followed: the contract has none, so a 3xx is a wrong status to report.
     client: httpx.Client = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(timeout=self.target.timeout, follow_redirects=False)
+
+    def key(self, name: str) -> str:
+        """A key of this run: ``name`` behind the run's prefix."""
+        return f"{self.prefix}-{name}"
 
     def close(self) -> None:
         self.client.close()

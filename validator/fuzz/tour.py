@@ -28,8 +28,15 @@ def _bodies() -> tuple[dict[str, Any], dict[str, Any]]:
     return scoped, {name: value for name, value in scoped.items() if name != "scope"}
 
 
-def tour_steps() -> list[Step]:
+def tour_steps(prefix: str = "") -> list[Step]:
+    """The tour; its keys begin with ``prefix`` (a run's), but the reserved key ``order``."""
     scoped, default = _bodies()
+    own = f"{prefix}-" if prefix else ""
+    # Two keys that differ only in case, and the run's other keys.
+    a, big_a, b, c, d, e, f, absent = (
+        own + name
+        for name in ("tour-a", "Tour-a", "tour-b", "tour-c", "tour-d", "tour-e", "tour-f", "tour-absent")
+    )
 
     def create(key: str, body: dict[str, Any]) -> Step:
         return Step("create", body=json.dumps({**body, "key": key}))
@@ -42,33 +49,33 @@ def tour_steps() -> list[Step]:
 
     bare = {"name": scoped["name"], "releaseMethod": scoped["releaseMethod"], "scope": scoped["scope"]}
     return [
-        create("tour-a", scoped), create("tour-b", scoped), create("tour-c", scoped),
-        create("Tour-a", scoped),  # differs from tour-a only in case
-        create("tour-a", scoped),  # exists: 409
-        create("tour-d", default), create("tour-e", default),  # a default policy, then a second one: 409
-        Step("get", "tour-absent"), create("order", scoped),
+        create(a, scoped), create(b, scoped), create(c, scoped),
+        create(big_a, scoped),  # differs from tour-a only in case
+        create(a, scoped),  # exists: 409
+        create(d, default), create(e, default),  # a default policy, then a second one: 409
+        Step("get", absent), create("order", scoped),
         # The reserved key's 405 from each of the three operations that take a key, so that every
         # run covers all three statuses whatever its seed (the oracle only draws some of them).
         Step("get", "order"), put("order", scoped), Step("delete", "order"),
         Step("list", exclude_default=True),
-        put("tour-a", scoped), put("tour-a", bare),  # keeps its rank, then clears both configs
-        put("tour-b", default),  # a second default policy by update: 409
-        Step("delete", "tour-d"),
-        put("tour-b", default), put("tour-b", scoped),  # into the default policy, and back, appended
+        put(a, scoped), put(a, bare),  # keeps its rank, then clears both configs
+        put(b, default),  # a second default policy by update: 409
+        Step("delete", d),
+        put(b, default), put(b, scoped),  # into the default policy, and back, appended
         Step("list"),
-        order("tour-b", "Tour-a", "tour-c", "tour-a"), Step("list"),
-        order("tour-b", "Tour-a", "tour-c"), order("tour-b", "Tour-a", "tour-c", "tour-a", "tour-absent"),
-        create("tour-f", default), order("tour-f", "tour-b", "Tour-a", "tour-c", "tour-a"),
-        order("tour-b", "tour-b", "Tour-a", "tour-c", "tour-a"),
-        Step("delete", "tour-b"), Step("list"),  # ranked above the others: the gap closes
-        Step("delete", "Tour-a"), Step("delete", "tour-c"), Step("delete", "tour-a"), order(),
+        order(b, big_a, c, a), Step("list"),
+        order(b, big_a, c), order(b, big_a, c, a, absent),
+        create(f, default), order(f, b, big_a, c, a),
+        order(b, b, big_a, c, a),
+        Step("delete", b), Step("list"),  # ranked above the others: the gap closes
+        Step("delete", big_a), Step("delete", c), Step("delete", a), order(),
         Step("list"),
     ]  # fmt: skip
 
 
 def run_tour(session: Session) -> tuple[list[Violation], dict[str, tuple[Step, ...]]]:
     """The tour against the session's target: the first rule it breaks, if any, with its steps."""
-    steps = tour_steps()
+    steps = tour_steps(session.prefix)
     try:
         failure = replay(session, steps)
     except ResetFailed as error:
