@@ -96,26 +96,21 @@ def test_under_xdist_each_worker_is_a_shard_and_the_merge_reports_each_violation
         )  # fmt: skip
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 passed" in run.stdout  # the suite's own test; the contract is one run, not test items
-    # Each worker ran its shard of one seed; both found the broken rule, the merge kept it once.
+    # Each worker ran its shard of one seed, and the merge keeps each violation once, whichever shards
+    # found it (shard 1's tour finds the broken rule whatever the seed; the oracle's shards may too).
     shards = [json.loads((reports / f"shard-{index}-of-2.json").read_text()) for index in (1, 2)]
     assert [(shard["seed"], shard["stats"]["shard"], shard["stats"]["shards"]) for shard in shards] == [
         (515, 1, 2),
         (515, 2, 2),
     ]
-    found = [
-        {v["fingerprint"] for v in shard["violations"] if v["check"] == "oracle:one-default"}
-        for shard in shards
-    ]
-    assert len(found[0]) == len(found[1]) == 1
-    assert found[0] == found[1]
+    assert any(v["check"] == "tour:one-default" for v in shards[0]["violations"])
     merged = json.loads((reports / "fuzz.json").read_text())
     prints = [v["fingerprint"] for v in merged["violations"]]
-    assert prints.count(found[0].pop()) == 1
     assert sorted(prints) == sorted(
         {p for shard in shards for p in (v["fingerprint"] for v in shard["violations"])}
-    )
+    )  # every shard's violation, each once
     assert merged["stats"]["oracle sequences"] == 16
-    assert run.stdout.count("VIOLATION oracle:one-default:") == 1
+    assert run.stdout.count("VIOLATION tour:one-default:") == 1
     assert "release-policy contract checks, the shards merged" in run.stdout
     assert "coverage: " in run.stdout
 
