@@ -21,7 +21,8 @@ from validator.fuzz import schemathesis_adapter as engine
 from validator.fuzz.pacing import Gate
 from validator.fuzz.progress import Progress
 from validator.fuzz.shard import WHOLE, Shard
-from validator.fuzz.target import BASE, Exchange, Owned, Target
+from validator.fuzz.steps import well_formed_key
+from validator.fuzz.target import BASE, DEFAULT_PREFIX, Exchange, Owned, Target
 from validator.fuzz.violation import Violation, error_problem
 
 ERROR_BODY_CHECK = "release_policy_error_body"
@@ -96,7 +97,7 @@ class _Keys:
     #: The run's keys: a generated create's key is the run's, so its cleanup deletes it.
     owned: Owned = field(default_factory=Owned)
     #: The run's prefix, which every well-formed generated key is given.
-    prefix: str = "rpv"
+    prefix: str = DEFAULT_PREFIX
 
     def before(self, call: engine.Call) -> Any:
         """A generated create's well-formed key becomes one of the run's (its prefix and a number), so
@@ -128,12 +129,7 @@ class _Keys:
 
 def _renamed(key: str) -> bool:
     """Whether a generated key is given the run's prefix: well-formed, and no example's or reserved."""
-    contract = spec_module.bundled()
-    return (
-        key != "order"
-        and key not in _example_strings()
-        and contract.schema_validator("ReleasePolicyKey").is_valid(key)
-    )
+    return key != "order" and key not in _example_strings() and well_formed_key(key)
 
 
 def _operation_id(call: engine.Call) -> str | None:
@@ -255,7 +251,7 @@ def run_phases(
     shard: Shard = WHOLE,
     gate: Gate | None = None,
     owned: Owned | None = None,
-    prefix: str = "rpv",
+    prefix: str = DEFAULT_PREFIX,
 ) -> PhasesResult:
     """Run Schemathesis' phases against ``target``: one violation per distinct failure, the shortest seen.
 

@@ -70,13 +70,18 @@ def _with_key(text: str, key: str) -> str:
     return json.dumps({**json.loads(text), "key": key})
 
 
+def well_formed_key(key: str) -> bool:
+    """Whether the spec's key schema accepts ``key`` (so a run may put one of its own in its place)."""
+    return bool(spec_module.bundled().schema_validator("ReleasePolicyKey").is_valid(key))
+
+
 def _with_own_key(text: str, key: str) -> str:
     """A body the schema rejects, with the run's ``key`` in place of a well-formed one of its own: what
     makes it invalid is elsewhere (should a server accept it anyway, the policy is the run's)."""
     body = json.loads(text)
     if not isinstance(body, dict) or not isinstance(body.get("key"), str):
         return text
-    if not spec_module.bundled().schema_validator("ReleasePolicyKey").is_valid(body["key"]):
+    if not well_formed_key(body["key"]):
         return text  # the key itself is what the body gets wrong
     return _with_key(text, key)
 

@@ -103,6 +103,10 @@ class _Answer:
     problem: str = ""
 
 
+#: The key prefix of a session that was given none (a run gives its own: ``run.key_prefix``).
+DEFAULT_PREFIX = "rpv"
+
+
 @dataclass
 class Owned:
     """The keys a run created in its project: the cleanup deletes these and nothing else.
@@ -146,7 +150,7 @@ class Session:
     owned: Owned = field(default_factory=Owned)
     #: What every key the run chooses begins with, so a person (or a later cleanup) can tell the
     #: run's policies on a shared project; ``run.key_prefix`` makes one per run.
-    prefix: str = "rpv"
+    prefix: str = DEFAULT_PREFIX
     #: One pooled client: a new connection per request would make a search several times slower.
     #: Redirects are not followed: the contract has none, so a 3xx is a wrong status to report.
     client: httpx.Client = field(init=False, repr=False)
